@@ -1,0 +1,15 @@
+"""Make the checkout importable as ansible_collections.lakehouse.platform for pytest.
+
+scripts/install.sh links ./collections/ansible_collections/lakehouse/platform to the repository root;
+ansible_collections is a namespace package, so this path merges with the bundled collections
+(kubernetes.core, amazon.aws, ...) in site-packages.
+"""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(ROOT, "collections")
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)

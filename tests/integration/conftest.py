@@ -1,0 +1,13 @@
+"""Integration suite fixtures: each real or simulated service lives in its own fixtures module."""
+import importlib.util
+
+pytest_plugins = [
+    name
+    for name in (
+        "tests.integration.fixtures.kube",        # Kubernetes API test server (+ CRDs from ../shared)
+        "tests.integration.fixtures.simulators",  # operator simulators acting through the API
+        "tests.integration.fixtures.postgres",    # real PostgreSQL (initdb on loopback)
+        "tests.integration.fixtures.ceph",        # real Ceph mon + memstore OSD + radosgw
+    )
+    if importlib.util.find_spec(name) is not None
+]
