@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: every check the collection has, failing on any failure.
 #   1. ansible-lint --profile production
-#   2. ansible-test sanity (on a copy at .tmp/sanity/ansible_collections/lakehouse/platform)
+#   2. ansible-test sanity (on a copy at $TMPDIR/lakehouse-sanity/ansible_collections/lakehouse/platform)
 #   3. pytest unit tests
 #   4. pytest integration suite (starts/stops its own Kubernetes API test server, operator simulators,
 #      PostgreSQL, Ceph object gateway, MariaDB — 127.0.0.1 only, stopped by PID)
@@ -35,7 +35,8 @@ run_sanity() {
   # ansible-test wants the collection at ansible_collections/<ns>/<name>/ (a symlink does not work:
   # it resolves the working directory), so test a copy of the tracked (and new, unignored) files,
   # with the bundled collections' namespaces linked beside it for imports.
-  local tree=$ROOT/.tmp/sanity
+  # Not under a dot-directory: ansible-test skips every target whose path has one.
+  local tree=${TMPDIR:-/tmp}/lakehouse-sanity
   local dest=$tree/ansible_collections/lakehouse/platform
   rm -rf "$tree"; mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
@@ -48,7 +49,10 @@ run_sanity() {
   local pipver; pipver=$("$VENV/bin/python" -c 'import re,ansible_test,os;p=os.path.join(os.path.dirname(ansible_test.__file__),"_internal","python_requirements.py");print(re.search(r"pip=\x27([0-9.]+)\x27",open(p).read()).group(1))')
   mkdir -p ~/.ansible/test/cache
   cp "$ROOT/tests/sanity/get_pip_standin.py" ~/.ansible/test/cache/get_pip_${pipver//./_}.py
-  (cd "$dest" && ansible-test sanity --venv --requirements --python 3.11 --color no)
+  # pip's download chatter from --requirements is filtered out; results and errors stay.
+  (cd "$dest" && ansible-test sanity --venv --requirements --python 3.11 --color no 2>&1) |
+    grep -v -E '^(Collecting |  Downloading |WARNING: Location |Installing collected|Successfully (installed|uninstalled)|Looking in |Requirement already| +━|  Attempting uninstall|    (Found existing|Uninstalling))'
+  return "${PIPESTATUS[0]}"
 }
 
 count_pytest() {  # sum tests/failures/errors/skipped over the junit files
