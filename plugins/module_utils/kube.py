@@ -100,8 +100,15 @@ class WatchExpired(KubeError):
 
 
 def kube_argument_spec():
-    """kubernetes.core's auth options (names, aliases, K8S_AUTH_* env vars); a copy callers may extend."""
-    return copy.deepcopy(AUTH_ARG_SPEC)
+    """kubernetes.core's auth options (names, aliases, K8S_AUTH_* env vars); a copy callers may extend.
+
+    Options without a type get an explicit type str (the same default), so the spec and the
+    k8s_auth doc fragment agree key for key.
+    """
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    for option in spec.values():
+        option.setdefault("type", "str")
+    return spec
 
 
 def check_requirements(module):
