@@ -1,0 +1,320 @@
+"""HTTP front end: URL routing, request decoding, JSON/watch responses, request counting."""
+import json
+import re
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+from . import errors
+from .discovery import VERSION_INFO, api_versions, openapi_v3_group_version, openapi_v3_root
+from .selectors import ObjectFilter
+from .store import ResourceVersionTooOld
+
+_RESOURCE_PATH = re.compile(r"^/(?:api/(?P<core_version>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
+                            r"(?:/(?P<rest>.*))?$")
+
+
+@dataclass
+class ResourceRequest:
+    resource_type: object
+    namespace: str
+    name: str
+    subresource: str
+    legacy_watch: bool
+
+
+def _truthy(value):
+    return (value or "").lower() in ("true", "1")
+
+
+class KubeAPIHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kubeapi-test"
+
+    # The server object carries: api (KubeAPI), counters (RequestCounters), stopping (threading.Event).
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by BaseHTTPRequestHandler
+        log = getattr(self.server, "access_log", None)
+        if log is not None:
+            log.write("%s %s\n" % (self.log_date_time_string(), format % args))
+            log.flush()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self._dispatch()  # noqa: E731
+
+    # ---- plumbing --------------------------------------------------------------------------------
+    def _read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return body
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send_json(self, code, body):
+        payload = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _json_body(self, raw):
+        if not raw:
+            return None
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type not in ("", "application/json", "*/*"):
+            # No protobuf/CBOR here: like a server without those codecs, answer 415 so clients use JSON.
+            raise errors.unsupported_media_type(["application/json", "application/yaml"])
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}")
+
+    def _param(self, name, default=""):
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def _field_manager(self):
+        manager = self._param("fieldManager")
+        if manager:
+            return manager
+        agent = self.headers.get("User-Agent") or "unknown"
+        return agent.split("/")[0] or "unknown"
+
+    # ---- dispatch --------------------------------------------------------------------------------
+    def _dispatch(self):
+        url = urlsplit(self.path)
+        self.query = parse_qs(url.query, keep_blank_values=True)
+        raw = self._read_body()
+        try:
+            if url.path.startswith("/_test/"):
+                return self._test_endpoint(url.path)
+            request = self._route_resource(url.path)
+            if request is None:
+                return self._discovery(url.path)
+            self._serve_resource(request, raw)
+        except errors.ApiError as exc:
+            self._send_json(exc.code, exc.status())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _test_endpoint(self, path):
+        counters = self.server.counters
+        if path == "/_test/requests" and self.command == "GET":
+            return self._send_json(200, counters.snapshot())
+        if path == "/_test/requests/reset" and self.command == "POST":
+            counters.reset()
+            return self._send_json(200, {"reset": True})
+        raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+    def _discovery(self, path):
+        if self.command != "GET":
+            raise errors.method_not_allowed()
+        self.server.counters.record("discovery", resource=path)
+        registry = self.server.api.registry
+        path = path.rstrip("/") or "/"
+        if path == "/version":
+            return self._send_json(200, VERSION_INFO)
+        if path in ("/healthz", "/livez", "/readyz"):
+            payload = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return None
+        if path == "/api":
+            host = self.headers.get("Host") or "%s:%s" % self.server.server_address[:2]
+            return self._send_json(200, api_versions(host))
+        if path == "/apis":
+            return self._send_json(200, registry.api_group_list())
+        if path == "/openapi/v3":
+            return self._send_json(200, openapi_v3_root(registry))
+        match = re.match(r"^/openapi/v3/(?:api/(v1)|apis/([^/]+)/([^/]+))$", path)
+        if match:
+            group, version = (match.group(2) or ""), (match.group(1) or match.group(3))
+            if registry.api_resource_list(group, version) is not None:
+                return self._send_json(200, openapi_v3_group_version(registry, group, version))
+        match = re.match(r"^/apis/([^/]+)$", path)
+        if match and registry.api_group(match.group(1)):
+            return self._send_json(200, registry.api_group(match.group(1)))
+        raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+    def _route_resource(self, path):
+        """Parse /api/v1/... and /apis/<g>/<v>/... resource paths; None for discovery documents."""
+        match = _RESOURCE_PATH.match(path)
+        if not match:
+            return None
+        group = match.group("group") or ""
+        version = match.group("core_version") or match.group("version")
+        rest = [p for p in (match.group("rest") or "").split("/") if p]
+        if not rest:
+            if self.command == "GET":
+                listing = self.server.api.registry.api_resource_list(group, version)
+                if listing is not None:
+                    self.server.counters.record("discovery", resource=path)
+                    self._send_json(200, listing)
+                    return False
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        legacy_watch = rest[0] == "watch"
+        if legacy_watch:
+            rest = rest[1:]
+        namespace = ""
+        # /namespaces/<ns>/<plural>/... is namespaced; /namespaces/<name>[/status|finalize] is a Namespace.
+        if len(rest) >= 3 and rest[0] == "namespaces" and not (
+                group == "" and len(rest) == 3 and rest[2] in ("status", "finalize")):
+            namespace, rest = rest[1], rest[2:]
+        if len(rest) > 3:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        plural = rest[0]
+        name = rest[1] if len(rest) > 1 else ""
+        subresource = rest[2] if len(rest) > 2 else ""
+        resource_type = self.server.api.registry.find(group, version, plural)
+        if resource_type is None or (namespace and not resource_type.namespaced):
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        if subresource:
+            allowed = resource_type.has_status and subresource == "status" or (
+                resource_type.key == ("", "namespaces") and subresource == "finalize")
+            if not allowed:
+                raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+            if subresource == "finalize":
+                subresource = "status"  # only spec.finalizers matters, which we never hold deletion on
+        return ResourceRequest(resource_type, namespace, name, subresource, legacy_watch)
+
+    # ---- resource verbs ----------------------------------------------------------------------------
+    def _serve_resource(self, request, raw):
+        if request is False:
+            return
+        api = self.server.api
+        rtype, namespace, name, sub = request.resource_type, request.namespace, request.name, request.subresource
+        dry_run = "All" in self.query.get("dryRun", [])
+        counters = self.server.counters
+        method = self.command
+
+        def count(verb, is_dry_run=False):
+            counters.record(verb, rtype.group, rtype.plural, sub, is_dry_run)
+
+        if method == "GET":
+            watching = request.legacy_watch or _truthy(self._param("watch"))
+            if watching:
+                count("watch")
+                field_selector = self._param("fieldSelector")
+                if name:  # legacy /watch/.../<name>
+                    field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
+                return self._watch(rtype, namespace or None, self._param("labelSelector"), field_selector)
+            if name:
+                count("get")
+                return self._send_json(200, api.get(rtype, namespace, name))
+            count("list")
+            return self._send_json(200, api.list(rtype, namespace or None, self._param("labelSelector"),
+                                                 self._param("fieldSelector")))
+        if method == "POST":
+            count("create", dry_run)
+            if name:
+                raise errors.method_not_allowed()
+            body = self._json_body(raw)
+            return self._send_json(201, api.create(rtype, namespace, body, dry_run, self._field_manager()))
+        if method == "PUT":
+            count("update", dry_run)
+            if not name:
+                raise errors.method_not_allowed()
+            body = self._json_body(raw)
+            return self._send_json(200, api.replace(rtype, namespace, name, body, sub, dry_run,
+                                                    self._field_manager()))
+        if method == "PATCH":
+            count("patch", dry_run)
+            if not name:
+                raise errors.method_not_allowed()
+            existed = api.store.get(rtype.key, namespace if rtype.namespaced else "", name) is not None
+            result = api.patch(rtype, namespace, name, self.headers.get("Content-Type"), raw, sub, dry_run,
+                               self._field_manager(), _truthy(self._param("force")))
+            return self._send_json(200 if existed else 201, result)
+        if method == "DELETE":
+            options = self._json_body(raw) or {}
+            if not isinstance(options, dict):
+                raise errors.bad_request("DeleteOptions must be an object")
+            dry_run = dry_run or "All" in (options.get("dryRun") or [])
+            if self._param("propagationPolicy"):
+                options["propagationPolicy"] = self._param("propagationPolicy")
+            if not name:
+                count("deletecollection", dry_run)
+                return self._send_json(200, api.delete_collection(
+                    rtype, namespace or None, self._param("labelSelector"), self._param("fieldSelector"),
+                    options, dry_run))
+            count("delete", dry_run)
+            return self._send_json(200, api.delete(rtype, namespace, name, options, dry_run))
+        raise errors.method_not_allowed()
+
+    # ---- watch -----------------------------------------------------------------------------------
+    def _write_chunk(self, payload):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+        self.wfile.flush()
+
+    def _send_event(self, event_type, obj):
+        self._write_chunk(json.dumps({"type": event_type, "object": obj}).encode() + b"\n")
+
+    def _watch(self, rtype, namespace, label_selector, field_selector):
+        api = self.server.api
+        selector = ObjectFilter(namespace if rtype.namespaced else None, label_selector, field_selector)
+        timeout = float(self._param("timeoutSeconds") or 1800)
+        deadline = time.monotonic() + timeout
+        requested = self._param("resourceVersion")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if requested in ("", "0"):
+            items, revision = api.store.list(rtype.key, selector.matches)
+            for item in items:
+                self._send_event("ADDED", api._present(rtype, item))
+        else:
+            try:
+                revision = int(requested)
+            except ValueError:
+                revision = -1
+            if revision < 0:
+                self._send_event("ERROR", errors.bad_request(f"invalid resource version: {requested}").status())
+                self._write_chunk(b"")
+                return
+        while not self.server.stopping.is_set():
+            try:
+                events = api.store.events_after(revision)
+            except ResourceVersionTooOld:
+                self._send_event("ERROR", errors.gone(
+                    f"too old resource version: {revision} ({api.store.revision})").status())
+                break
+            for event in events:
+                revision = event.resource_version
+                if event.type_key != rtype.key:
+                    continue
+                event_type = self._visible_event(event, selector)
+                if event_type:
+                    self._send_event(event_type, api._present(rtype, dict(event.obj)))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            api.store.wait_for_change(revision, min(remaining, 1.0))
+        self._write_chunk(b"")
+
+    @staticmethod
+    def _visible_event(event, selector):
+        """What a filtered watcher sees: objects entering the selection are ADDED, leaving it DELETED."""
+        now_matches = selector.matches(event.obj)
+        if event.event_type == "DELETED":
+            return "DELETED" if now_matches else None
+        before_matches = event.old is not None and selector.matches(event.old)
+        if now_matches and before_matches:
+            return "MODIFIED"
+        if now_matches:
+            return "ADDED"
+        if before_matches:
+            return "DELETED"
+        return None
