@@ -193,7 +193,7 @@ def pod_ready(pod):
 class NodeCapacity(object):
     """One node: allocatable, what its non-terminal pods request, and whether planned pods may land."""
 
-    __slots__ = ("name", "labels", "allocatable", "requested", "pod_count", "schedulable", "reasons")
+    __slots__ = ("name", "labels", "allocatable", "requested", "pod_count", "schedulable", "reasons", "pods")
 
     def __init__(self, name, labels, allocatable, schedulable, reasons):
         self.name = name
@@ -203,6 +203,8 @@ class NodeCapacity(object):
         self.pod_count = 0
         self.schedulable = schedulable
         self.reasons = reasons
+        # Per-pod detail, kept only when asked for (cluster_capacity(record_pods=True)).
+        self.pods = None
 
     @property
     def free(self):
@@ -210,7 +212,7 @@ class NodeCapacity(object):
         return dict((r, self.allocatable.get(r, 0) - self.requested.get(r, 0)) for r in NODE_RESOURCES)
 
     def as_dict(self):
-        return {
+        result = {
             "name": self.name,
             "schedulable": self.schedulable,
             "unschedulable_reasons": list(self.reasons),
@@ -219,6 +221,9 @@ class NodeCapacity(object):
             "free": resource_view(self.free),
             "pods": self.pod_count,
         }
+        if self.pods is not None:
+            result["pod_requests"] = sorted(self.pods, key=lambda entry: (entry["namespace"], entry["name"]))
+        return result
 
 
 def node_allocatable(node):
@@ -311,12 +316,24 @@ class ClusterCapacity(object):
         }
 
 
-def cluster_capacity(nodes, pods):
-    """Aggregate requests of all non-terminal pods onto their nodes in one pass over the pods."""
+def _pod_entry(pod, requests):
+    metadata = pod.get("metadata") or {}
+    entry = {"namespace": metadata.get("namespace", ""), "name": metadata.get("name", ""), "phase": pod_phase(pod)}
+    entry.update(resource_view(requests, REQUEST_RESOURCES))
+    return entry
+
+
+def cluster_capacity(nodes, pods, record_pods=False):
+    """Aggregate requests of all non-terminal pods onto their nodes in one pass over the pods.
+
+    ``record_pods`` keeps each node's pods with their effective requests (for reports; costs memory).
+    """
     by_name = {}
     built = []
     for node in nodes:
         capacity = build_node(node)
+        if record_pods:
+            capacity.pods = []
         by_name[capacity.name] = capacity
         built.append(capacity)
     built.sort(key=lambda node: node.name)
@@ -340,6 +357,8 @@ def cluster_capacity(nodes, pods):
         node.pod_count += 1
         node.requested[PODS] += 1
         _add_into(node.requested, requests)
+        if record_pods:
+            node.pods.append(_pod_entry(pod, requests))
     return ClusterCapacity(built, pending_count, pending_requested, off_list)
 
 
@@ -645,3 +664,25 @@ def _unplaced_entry(instance, request, need, node_names, free):
         _describe_amounts(short),
     )
     return entry
+
+
+# ---- everything at once -----------------------------------------------------------------------------
+
+
+def capacity_report(nodes, pods, pvcs, namespaces=None, budget=None, include_pods=False):
+    """The whole report from listed objects: ``nodes``, ``totals``, ``storage``, ``health`` and, when a
+    budget (a list of ``PodRequest``) is given, ``fit``.
+
+    Node figures always count the pods of every namespace (a node's free space is shared);
+    ``namespaces`` narrows only the health and storage sections.
+    """
+    cluster = cluster_capacity(nodes, pods, record_pods=include_pods)
+    report = {
+        "nodes": [node.as_dict() for node in cluster.nodes],
+        "totals": cluster.totals(),
+        "storage": storage_usage(pvcs, namespaces),
+        "health": pod_health(pods, namespaces),
+    }
+    if budget is not None:
+        report["fit"] = fit_pods(budget, cluster)
+    return report
