@@ -448,4 +448,3 @@ def check_fe(connect_kwargs, expected, timeout, interval=2.0, frontends_sql=SHOW
         if clock() >= deadline:
             return counts, mismatches
         sleep(interval)
-

@@ -25,7 +25,7 @@ description:
     C(SHOW BACKENDS), and waits until the number of alive FE, BE and CN nodes equals the replicas.
   - O(state=absent) deletes the DorisCluster and, with O(wait), waits until it is gone.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 options:
   name:
     description:

@@ -27,7 +27,7 @@ description:
     names the RayCluster and its last conditions and worker counts.
   - The RayCluster may not exist yet when the wait starts; it is waited for too.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 options:
   name:
     description:
