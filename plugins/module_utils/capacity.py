@@ -42,6 +42,18 @@ UNSET_STORAGE_CLASS = "(unset)"
 _AMOUNT_CACHE = {}
 
 
+class CapacityError(ValueError):
+    """A listed object carries a quantity that cannot be read; the message names the object."""
+
+
+def _refuse(kind, obj, error):
+    metadata = obj.get("metadata") or {}
+    name = metadata.get("name", "?")
+    if metadata.get("namespace"):
+        name = "%s/%s" % (metadata["namespace"], name)
+    return CapacityError("%s %s: %s" % (kind, name, error))
+
+
 def resource_amount(resource, value):
     """Integer amount of one resource: millicores for cpu, rounded-up units for everything else."""
     key = (resource, value) if isinstance(value, str) else None
@@ -331,7 +343,10 @@ def cluster_capacity(nodes, pods, record_pods=False):
     by_name = {}
     built = []
     for node in nodes:
-        capacity = build_node(node)
+        try:
+            capacity = build_node(node)
+        except QuantityError as error:
+            raise _refuse("Node", node, error)
         if record_pods:
             capacity.pods = []
         by_name[capacity.name] = capacity
@@ -345,7 +360,10 @@ def cluster_capacity(nodes, pods, record_pods=False):
         if is_terminal(pod):
             continue
         node_name = (pod.get("spec") or {}).get("nodeName")
-        requests = pod_requests(pod)
+        try:
+            requests = pod_requests(pod)
+        except QuantityError as error:
+            raise _refuse("Pod", pod, error)
         if not node_name:
             pending_count += 1
             _add_into(pending_requested, requests)
@@ -453,12 +471,15 @@ def storage_usage(pvcs, namespaces=None):
         if counts is None:
             counts = classes[storage_class] = _storage_counts()
         requested = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
-        requested_bytes = resource_amount("storage", requested) if requested is not None else 0
         phase = status.get("phase") or "Pending"
-        capacity_bytes = 0
-        if phase == "Bound":
-            capacity = (status.get("capacity") or {}).get("storage")
-            capacity_bytes = resource_amount("storage", capacity) if capacity is not None else requested_bytes
+        capacity = (status.get("capacity") or {}).get("storage")
+        try:
+            requested_bytes = resource_amount("storage", requested) if requested is not None else 0
+            capacity_bytes = 0
+            if phase == "Bound":
+                capacity_bytes = resource_amount("storage", capacity) if capacity is not None else requested_bytes
+        except QuantityError as error:
+            raise _refuse("PersistentVolumeClaim", pvc, error)
         for bucket in (counts, total):
             bucket["claims"] += 1
             bucket["requested_bytes"] += requested_bytes

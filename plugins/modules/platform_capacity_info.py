@@ -289,6 +289,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.lakehouse.platform.plugins.module_utils.capacity import (
     BudgetError,
+    CapacityError,
     capacity_report,
     parse_budget,
 )
@@ -344,9 +345,13 @@ def run(module):
         nodes, pods, pvcs = read_cluster(client, params["node_selector"] or {})
     except KubeError as e:
         module.fail_json(msg="Could not read the cluster: %s" % to_native(e), exception=traceback.format_exc())
-    report = capacity_report(
-        nodes, pods, pvcs, namespaces=params["namespaces"] or None, budget=budget, include_pods=params["include_pods"]
-    )
+    try:
+        report = capacity_report(
+            nodes, pods, pvcs, namespaces=params["namespaces"] or None, budget=budget,
+            include_pods=params["include_pods"],
+        )
+    except CapacityError as e:
+        module.fail_json(msg="Could not measure the cluster: %s" % to_native(e))
     module.exit_json(changed=False, **report)
 
 

@@ -114,7 +114,8 @@ def run_playbook(kube_api, tmp_path, module_args, check=False):
                str(playbook)]
     if check:
         command.append("--check")
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+                               check=False)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     return json.loads(result_file.read_text()), output

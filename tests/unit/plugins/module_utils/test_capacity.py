@@ -3,7 +3,9 @@ import pytest
 
 from ansible_collections.lakehouse.platform.plugins.module_utils.capacity import (
     BudgetError,
+    CapacityError,
     PodRequest,
+    capacity_report,
     cluster_capacity,
     fit_pods,
     node_unschedulable_reasons,
@@ -423,3 +425,18 @@ def test_resource_view_shape():
         "ephemeral_storage": "0", "ephemeral_storage_bytes": 0,
         "pods": 4,
     }
+
+
+@pytest.mark.parametrize(
+    "nodes, pods, claims, message",
+    [
+        ([node("n1", cpu="4Gx")], [], [], "Node n1: invalid quantity '4Gx': unknown suffix 'Gx'"),
+        ([], [pod("p", namespace="x", containers=[container(cpu="-1")])], [],
+         "Pod x/p: invalid quantity '-1': negative quantities are not allowed"),
+        ([], [], [pvc("c", "lots")], "PersistentVolumeClaim data/c: invalid quantity 'lots'"),
+    ],
+)
+def test_unreadable_quantities_in_listed_objects_name_the_object(nodes, pods, claims, message):
+    with pytest.raises(CapacityError) as excinfo:
+        capacity_report(nodes, pods, claims)
+    assert str(excinfo.value).startswith(message)

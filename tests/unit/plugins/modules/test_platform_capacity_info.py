@@ -1,5 +1,6 @@
 """platform_capacity_info end to end without a cluster: module args in, a fake client's lists, JSON out."""
 import json
+from collections import namedtuple
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -82,6 +83,9 @@ CLUSTER = {
 }
 
 
+Run = namedtuple("Run", "result client created")
+
+
 def run_module(monkeypatch, capsys, args, client=None):
     client = client if client is not None else FakeClient(CLUSTER)
     created = []
@@ -94,12 +98,11 @@ def run_module(monkeypatch, capsys, args, client=None):
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             platform_capacity_info.main()
-    result = json.loads(capsys.readouterr().out)
-    return result, client, created
+    return Run(json.loads(capsys.readouterr().out), client, created)
 
 
 def test_reports_nodes_totals_storage_and_health(monkeypatch, capsys):
-    result, client, _ = run_module(monkeypatch, capsys, {})
+    result, client = run_module(monkeypatch, capsys, {})[:2]
     assert result["changed"] is False
     assert "failed" not in result
     # One list each: nodes, pods of all namespaces, PVCs of all namespaces.
@@ -136,14 +139,14 @@ def test_reports_nodes_totals_storage_and_health(monkeypatch, capsys):
 
 
 def test_namespaces_narrow_health_and_storage_but_not_nodes(monkeypatch, capsys):
-    result, _, _ = run_module(monkeypatch, capsys, {"namespaces": ["ml-platform"]})
+    result = run_module(monkeypatch, capsys, {"namespaces": ["ml-platform"]}).result
     assert list(result["health"]["namespaces"]) == ["ml-platform"]
     assert result["storage"]["total"]["requested"] == "200Gi"
     assert result["totals"]["requested"]["cpu"] == "6"
 
 
 def test_node_selector_becomes_a_label_selector(monkeypatch, capsys):
-    result, client, _ = run_module(monkeypatch, capsys, {"node_selector": {"role": "worker"}})
+    result, client = run_module(monkeypatch, capsys, {"node_selector": {"role": "worker"}})[:2]
     assert client.calls[0][3] == "role=worker"
     assert [n["name"] for n in result["nodes"]] == ["broken", "worker-1", "worker-2"]
     assert result["totals"]["pods_on_unlisted_nodes"] == 1  # etcd on the control node
@@ -154,7 +157,7 @@ def test_budget_fit(monkeypatch, capsys):
         {"name": "doris-be", "cpu": "4", "memory": "16Gi", "count": 2, "storage": "200Gi"},
         {"name": "ray-head", "cpu": 2, "memory": "30Gi"},
     ]
-    result, _, _ = run_module(monkeypatch, capsys, {"budget": budget})
+    result = run_module(monkeypatch, capsys, {"budget": budget}).result
     fit = result["fit"]
     # Free: control 3.5 cpu / 15Gi, worker-1 4.5 / 20Gi, worker-2 6 / 24Gi (broken is NotReady): 14 / 59Gi.
     # Dominant shares: ray-head 30/59 memory > doris-be 4/14 cpu, so ray-head is tried first and fits
@@ -171,7 +174,7 @@ def test_budget_fit(monkeypatch, capsys):
 
 
 def test_include_pods(monkeypatch, capsys):
-    result, _, _ = run_module(monkeypatch, capsys, {"include_pods": True})
+    result = run_module(monkeypatch, capsys, {"include_pods": True}).result
     w1 = [n for n in result["nodes"] if n["name"] == "worker-1"][0]
     assert [(p["namespace"], p["name"], p["cpu"]) for p in w1["pod_requests"]] == [
         ("data-platform", "es-0", "2"), ("data-platform", "kafka-0", "1500m")]
@@ -202,14 +205,14 @@ def test_unknown_budget_key_is_refused_by_the_argument_spec(monkeypatch, capsys)
 
 
 def test_api_errors_are_reported(monkeypatch, capsys):
-    result, _, _ = run_module(monkeypatch, capsys, {}, client=FakeClient(CLUSTER, fail="nodes is forbidden"))
+    result = run_module(monkeypatch, capsys, {}, client=FakeClient(CLUSTER, fail="nodes is forbidden")).result
     assert result["failed"] is True
     assert result["msg"] == "Could not read the cluster: nodes is forbidden"
 
 
 def test_check_mode_reports_the_same(monkeypatch, capsys):
-    normal, _, _ = run_module(monkeypatch, capsys, {})
-    checked, client, _ = run_module(monkeypatch, capsys, {"_ansible_check_mode": True})
+    normal = run_module(monkeypatch, capsys, {}).result
+    checked, client = run_module(monkeypatch, capsys, {"_ansible_check_mode": True})[:2]
     assert checked["nodes"] == normal["nodes"]
     assert [call[1] for call in client.calls] == ["Node", "Pod", "PersistentVolumeClaim"]
 
@@ -217,3 +220,10 @@ def test_check_mode_reports_the_same(monkeypatch, capsys):
 def test_label_selector_rendering():
     assert platform_capacity_info.label_selector({"b": "2", "a": "1", "worker": ""}) == "a=1,b=2,worker="
     assert platform_capacity_info.label_selector({}) == ""
+
+
+def test_unreadable_object_fails_naming_it(monkeypatch, capsys):
+    broken = dict(CLUSTER, Node=[node("odd", "4Gx", "1Gi")])
+    result = run_module(monkeypatch, capsys, {}, client=FakeClient(broken)).result
+    assert result["failed"] is True
+    assert result["msg"] == "Could not measure the cluster: Node odd: invalid quantity '4Gx': unknown suffix 'Gx'"
