@@ -1,0 +1,28 @@
+"""Simulator-wide configuration (CLI flags map onto these fields)."""
+from dataclasses import dataclass, field
+
+from .behaviour import Defaults
+
+
+@dataclass
+class PostgresTarget:
+    """A real PostgreSQL server the CNPG simulator provisions databases on."""
+    host: str
+    port: int
+    user: str
+    password: str = ""
+    dbname: str = "postgres"
+
+
+@dataclass
+class SimulatorConfig:
+    defaults: Defaults = field(default_factory=Defaults)
+    # How often every object is reconciled even without events (time-based transitions are requeued
+    # precisely; this is the safety net).
+    resync_seconds: float = 5.0
+    postgres: PostgresTarget = None
+    # Where the Rook simulator looks for keys to hand out (see rook.py); "namespace/name".
+    rook_keys_secret: str = "lakehouse-sim/rook-object-user-keys"
+    # Give Services we create a cluster IP when the API server does not allocate one.
+    assign_cluster_ips: bool = True
+    cluster_domain: str = "cluster.local"
