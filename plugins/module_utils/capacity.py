@@ -528,7 +528,7 @@ def parse_budget(entries, option="budget"):
     if not isinstance(entries, (list, tuple)):
         raise BudgetError("%s: expected a list of pod requests, got %s" % (option, type(entries).__name__))
     parsed = []
-    seen = set()
+    seen = {}
     for index, entry in enumerate(entries):
         path = "%s[%d]" % (option, index)
         if not isinstance(entry, dict):
@@ -541,7 +541,7 @@ def parse_budget(entries, option="budget"):
             raise BudgetError("%s.name: a non-empty string is required, got %r" % (path, name))
         if name in seen:
             raise BudgetError("%s.name: duplicate name %r" % (path, name))
-        seen.add(name)
+        seen[name] = path
         count = entry.get("count", 1)
         if count is None:
             count = 1
@@ -563,7 +563,19 @@ def parse_budget(entries, option="budget"):
             except QuantityError as error:
                 raise BudgetError("%s.%s: %s" % (path, key, error))
         parsed.append(PodRequest(name, cpu=amounts["cpu"], memory=amounts["memory"], count=count, storage=amounts["storage"]))
+    _check_replica_names(parsed, option)
     return parsed
+
+
+def _check_replica_names(requests, option):
+    """Placements are keyed by replica name, so ``a`` (count 2 -> a-0, a-1) and ``a-0`` must not meet."""
+    owners = {}
+    for index, request in enumerate(requests):
+        for instance in request.instance_names():
+            if instance in owners and owners[instance] != index:
+                raise BudgetError("%s[%d].name: replica name %r is also a replica of %s[%d] (%r)" % (
+                    option, index, instance, option, owners[instance], requests[owners[instance]].name))
+            owners[instance] = index
 
 
 def _shortfall(need, free):
@@ -618,6 +630,7 @@ def fit_pods(requests, cluster):
         # Replicas of one shape are consecutive and free only shrinks, so a node that refused the
         # previous replica refuses this one too: resume from where the previous replica landed.
         start = 0
+        miss = None
         for instance in request.instance_names():
             placed_at = None
             for index in range(start, len(free)):
@@ -630,7 +643,12 @@ def fit_pods(requests, cluster):
                     break
             if placed_at is None:
                 start = len(free)
-                unplaced.append(_unplaced_entry(instance, request, need, node_names, free))
+                if miss is None:
+                    miss = _unplaced_entry(instance, request, need, node_names, free)
+                else:
+                    # Nothing was placed since the previous replica missed: same closest node.
+                    miss = dict(miss, pod=instance)
+                unplaced.append(miss)
             else:
                 start = placed_at
                 placements[instance] = node_names[placed_at]

@@ -327,6 +327,8 @@ def test_parse_budget():
         ([{"name": "a", "storage": "lots"}], "budget[0].storage: invalid quantity 'lots'"),
         ([{"cpu": "1"}], "budget[0].name: a non-empty string is required, got None"),
         ([{"name": "a"}, {"name": "a"}], "budget[1].name: duplicate name 'a'"),
+        ([{"name": "a", "count": 2}, {"name": "a-1"}],
+         "budget[1].name: replica name 'a-1' is also a replica of budget[0] ('a')"),
         ([{"name": "a", "count": -1}], "budget[0].count: must not be negative, got -1"),
         ([{"name": "a", "count": "two"}], "budget[0].count: expected a whole number, got 'two'"),
         ([{"name": "a", "gpu": 1}], "budget[0]: unknown keys gpu"),
@@ -391,6 +393,14 @@ def test_fragmentation_is_distinguished_from_a_total_shortage():
     result = fit_pods([PodRequest("huge", cpu=5000, memory=GI)], cluster)
     assert result["fits_in_total"] is False
     assert result["total_shortfall"] == {"cpu": "1", "cpu_millicores": 1000}
+
+
+def test_every_replica_that_misses_is_reported():
+    cluster = cluster_capacity([node("a", cpu="2", memory="8Gi"), node("b", cpu="1", memory="8Gi")], [])
+    result = fit_pods([PodRequest("w", cpu=1500, memory=GI, count=3)], cluster)
+    assert result["placements"] == {"w-0": "a"}
+    assert [(m["pod"], m["node"], m["short"]) for m in result["unplaced"]] == [
+        ("w-1", "b", {"cpu": "500m"}), ("w-2", "b", {"cpu": "500m"})]  # a has 500m left, b 1 cpu
 
 
 def test_fit_without_schedulable_nodes():
