@@ -5,14 +5,15 @@ read-modify-write runs under the store lock so concurrent clients see atomic upd
 """
 import copy
 import json
+from dataclasses import dataclass, field
 
 import yaml
 
 from . import errors
 from .admission import apply_builtin_defaults
 from .crd import crd_status, default_crd, validate_crd
-from .objectmeta import (generated_name, leaf_paths, managed_fields_entry, new_uid, now_timestamp,
-                         record_manager, validate_name)
+from .objectmeta import (fields_v1, generated_name, leaf_paths, new_uid, now_timestamp, owned_view,
+                         record_managed_fields, validate_name)
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
 from .schema import CustomResourceSchemas
@@ -42,12 +43,24 @@ def _spec_part(obj):
 
 
 def _without_volatile(obj):
-    """The object minus what the server changes on every write, to detect no-op updates."""
+    """The object minus what changes on every write (rv, managedFields times), to detect no-op updates."""
     stripped = copy.deepcopy(obj)
     stripped["metadata"].pop("resourceVersion", None)
-    stripped["metadata"].pop("managedFields", None)
+    for entry in stripped["metadata"].get("managedFields") or []:
+        entry.pop("time", None)
     stripped.pop("apiVersion", None)
     return stripped
+
+
+@dataclass
+class WriteOptions:
+    """Per-request write parameters (query string of create/update/patch)."""
+    dry_run: bool = False
+    manager: str = "unknown"
+    manager_given: bool = False      # fieldManager was in the query (apply requires it)
+    field_validation: str = "Warn"   # Strict | Warn | Ignore; Warn is the server default since 1.27
+    force: bool = False
+    warnings: list = field(default_factory=list)  # filled with warnings for the Warning header
 
 
 class KubeAPI:
@@ -121,7 +134,7 @@ class KubeAPI:
                                                                       "terminated",
                                                            "field": "metadata.namespace"}]})
 
-    def _admit(self, resource_type, obj, old):
+    def _admit(self, resource_type, obj, old, options):
         """Type-specific defaulting and validation, shared by create and every kind of update."""
         if resource_type.key == CRDS:
             default_crd(obj)
@@ -133,11 +146,12 @@ class KubeAPI:
                     "message": f'Invalid value: "{conflict.plural}": already in use'}])
             obj["status"] = crd_status(obj, (old or {}).get("status"))
         elif resource_type.custom:
-            self.schemas.admit(resource_type, obj)
+            self.schemas.admit(resource_type, obj, options.field_validation, options.warnings)
         else:
             apply_builtin_defaults(resource_type, obj, old)
 
-    def create(self, resource_type, namespace, body, dry_run=False, manager="unknown", operation="Update"):
+    def create(self, resource_type, namespace, body, options=None, applied=None):
+        options = options or WriteOptions()
         obj = copy.deepcopy(body)
         self._check_identity(resource_type, obj, namespace)
         metadata = obj["metadata"]
@@ -162,9 +176,9 @@ class KubeAPI:
                 metadata["generation"] = 1
             if resource_type.has_status and resource_type.key not in _KEEPS_STATUS_ON_CREATE:
                 obj.pop("status", None)
-            self._admit(resource_type, obj, None)
-            record_manager(obj, managed_fields_entry(manager, operation, resource_type.group_version, body))
-            if dry_run:
+            self._admit(resource_type, obj, None, options)
+            record_managed_fields(obj, None, options.manager, resource_type.group_version, applied)
+            if options.dry_run:
                 return self._present(resource_type, obj)
             stored = self.store.write(resource_type.key, obj)
             self._after_write(resource_type, stored)
@@ -217,8 +231,7 @@ class KubeAPI:
                 new.pop("status", None)
         return new
 
-    def _update(self, resource_type, namespace, name, body, subresource, dry_run, manager, old=None,
-                managed_entry=None):
+    def _update(self, resource_type, namespace, name, body, subresource, options, old=None, applied=None):
         obj = copy.deepcopy(body)
         self._check_identity(resource_type, obj, namespace)
         if obj["metadata"].get("name") and obj["metadata"]["name"] != name:
@@ -233,26 +246,23 @@ class KubeAPI:
             new = self._merge_server_fields(resource_type, old, obj, subresource)
             new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             if resource_type.key == CRDS and subresource != "status":
-                self._admit(resource_type, new, old)
+                self._admit(resource_type, new, old, options)
             elif resource_type.custom:
-                self.schemas.admit(resource_type, new)
+                self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
             elif subresource != "status":
                 apply_builtin_defaults(resource_type, new, old)
-            entry = managed_entry or managed_fields_entry(manager, "Update", resource_type.group_version, body)
-            if subresource:
-                entry["subresource"] = subresource
-            record_manager(new, entry)
-            return self._commit_update(resource_type, old, new, dry_run, subresource)
+            record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource)
+            return self._commit_update(resource_type, old, new, options.dry_run, subresource)
 
-    def replace(self, resource_type, namespace, name, body, subresource="", dry_run=False, manager="unknown"):
-        return self._update(resource_type, namespace, name, body, subresource, dry_run, manager)
+    def replace(self, resource_type, namespace, name, body, subresource="", options=None):
+        return self._update(resource_type, namespace, name, body, subresource, options or WriteOptions())
 
     # ---- patch -----------------------------------------------------------------------------------
-    def patch(self, resource_type, namespace, name, content_type, raw_body, subresource="", dry_run=False,
-              manager="unknown", force=False):
+    def patch(self, resource_type, namespace, name, content_type, raw_body, subresource="", options=None):
+        options = options or WriteOptions()
         content_type = (content_type or "").split(";")[0].strip()
         if content_type == APPLY_PATCH:
-            return self._apply(resource_type, namespace, name, raw_body, subresource, dry_run, manager, force)
+            return self._apply(resource_type, namespace, name, raw_body, subresource, options)
         accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] + ([] if resource_type.custom else [STRATEGIC_PATCH])
         if content_type not in accepted:
             raise errors.unsupported_media_type(accepted)
@@ -268,9 +278,9 @@ class KubeAPI:
                 patched = strategic_merge(current, _require_object(patch_doc))
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patched object is not a JSON object")
-            return self._update(resource_type, namespace, name, patched, subresource, dry_run, manager, old=old)
+            return self._update(resource_type, namespace, name, patched, subresource, options, old=old)
 
-    def _apply(self, resource_type, namespace, name, raw_body, subresource, dry_run, manager, force):
+    def _apply(self, resource_type, namespace, name, raw_body, subresource, options):
         """Server-side apply: create if missing, else merge the applied configuration into the live object
         and drop fields this manager applied before but no longer does."""
         try:
@@ -282,7 +292,8 @@ class KubeAPI:
             raise errors.bad_request("apiVersion and kind are required in an apply patch")
         if (applied.get("metadata") or {}).get("name") not in (None, name):
             raise errors.bad_request("the name of the object does not match the name on the URL")
-        if manager == "unknown":
+        manager = options.manager
+        if not options.manager_given:
             raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
         applied.setdefault("metadata", {})["name"] = name
         with self.store.lock:
@@ -290,8 +301,7 @@ class KubeAPI:
             if old is None:
                 if subresource:
                     raise errors.not_found(resource_type.plural, name, resource_type.group)
-                created = self.create(resource_type, namespace, applied, dry_run, manager, operation="Apply")
-                return created
+                return self.create(resource_type, namespace, applied, options, applied=applied)
             current = self._present(resource_type, copy.deepcopy(old))
             if resource_type.custom:
                 merged = merge_patch(current, applied)
@@ -299,13 +309,13 @@ class KubeAPI:
                 merged = strategic_merge(current, applied)
             previous = next((e for e in old["metadata"].get("managedFields") or []
                              if e.get("manager") == manager and e.get("operation") == "Apply"), None)
-            new_entry = managed_fields_entry(manager, "Apply", resource_type.group_version, applied)
             if previous is not None:
-                for path in leaf_paths(previous.get("fieldsV1")) - leaf_paths(new_entry["fieldsV1"]):
+                applied_now = leaf_paths(fields_v1(owned_view(applied)))
+                for path in leaf_paths(previous.get("fieldsV1")) - applied_now:
                     _remove_path(merged, path)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-            return self._update(resource_type, namespace, name, merged, subresource, dry_run, manager, old=old,
-                                managed_entry=new_entry)
+            return self._update(resource_type, namespace, name, merged, subresource, options, old=old,
+                                applied=applied)
 
     # ---- delete ----------------------------------------------------------------------------------
     def delete(self, resource_type, namespace, name, options=None, dry_run=False):
@@ -382,18 +392,18 @@ class KubeAPI:
     def _collect_dependents(self, owner_uid, policy):
         """The garbage collector: dependents whose owners are all gone are deleted (cascading); with
         Orphan, or while another owner lives, only the reference to the deleted owner is removed."""
-        live_uids = None
-        for type_key, obj in self.store.all_objects():
-            references = obj["metadata"].get("ownerReferences") or []
-            if not any(ref.get("uid") == owner_uid for ref in references):
-                continue
+        def depends_on_owner(obj):
+            return any(ref.get("uid") == owner_uid for ref in obj["metadata"].get("ownerReferences") or [])
+
+        for type_key, obj in self.store.find(depends_on_owner):
+            references = obj["metadata"]["ownerReferences"]
             resource_type = self._type_for_key(type_key)
             if resource_type is None:
                 continue
             remaining = [ref for ref in references if ref.get("uid") != owner_uid]
-            if live_uids is None:
-                live_uids = {o["metadata"]["uid"] for _k, o in self.store.all_objects()}
-            if policy == "Orphan" or any(ref.get("uid") in live_uids for ref in remaining):
+            remaining_uids = {ref.get("uid") for ref in remaining}
+            owner_alive = remaining_uids and self.store.find(lambda o: o["metadata"].get("uid") in remaining_uids)
+            if policy == "Orphan" or owner_alive:
                 obj["metadata"]["ownerReferences"] = remaining
                 if not remaining:
                     del obj["metadata"]["ownerReferences"]
@@ -407,9 +417,7 @@ class KubeAPI:
                     raise
 
     def _empty_namespace(self, namespace):
-        for type_key, obj in self.store.all_objects():
-            if obj["metadata"].get("namespace") != namespace:
-                continue
+        for type_key, obj in self.store.find(lambda o: o["metadata"].get("namespace") == namespace):
             resource_type = self._type_for_key(type_key)
             if resource_type is None:
                 continue
@@ -424,7 +432,7 @@ class KubeAPI:
         ns = self.store.get(NAMESPACES, "", namespace)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return None
-        if any(obj["metadata"].get("namespace") == namespace for _k, obj in self.store.all_objects()):
+        if self.store.find(lambda o: o["metadata"].get("namespace") == namespace):
             return None
         return self.store.remove(NAMESPACES, "", namespace)
 

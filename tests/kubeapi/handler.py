@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
+from .api import WriteOptions
 from .discovery import VERSION_INFO, api_versions, openapi_v3_group_version, openapi_v3_root
 from .selectors import ObjectFilter
 from .store import ResourceVersionTooOld
@@ -55,10 +56,13 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send_json(self, code, body):
-        payload = json.dumps(body).encode()
+    def _send_json(self, code, body, warnings=()):
+        payload = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
+        for warning in warnings:
+            # RFC 7234 warning header as kube-apiserver sends it: 299 - "<text>"
+            self.send_header("Warning", '299 - "%s"' % warning.replace('"', '\\"'))
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -80,6 +84,13 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
     def _param(self, name, default=""):
         values = self.query.get(name)
         return values[-1] if values else default
+
+    def _write_options(self, dry_run):
+        validation = self._param("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise errors.bad_request(f'fieldValidation parameter unsupported: "{validation}"')
+        return WriteOptions(dry_run=dry_run, manager=self._field_manager(), manager_given=bool(self._param("fieldManager")),
+                            field_validation=validation, force=_truthy(self._param("force")))
 
     def _field_manager(self):
         manager = self._param("fieldManager")
@@ -220,22 +231,23 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             if name:
                 raise errors.method_not_allowed()
             body = self._json_body(raw)
-            return self._send_json(201, api.create(rtype, namespace, body, dry_run, self._field_manager()))
+            options = self._write_options(dry_run)
+            return self._send_json(201, api.create(rtype, namespace, body, options), options.warnings)
         if method == "PUT":
             count("update", dry_run)
             if not name:
                 raise errors.method_not_allowed()
             body = self._json_body(raw)
-            return self._send_json(200, api.replace(rtype, namespace, name, body, sub, dry_run,
-                                                    self._field_manager()))
+            options = self._write_options(dry_run)
+            return self._send_json(200, api.replace(rtype, namespace, name, body, sub, options), options.warnings)
         if method == "PATCH":
             count("patch", dry_run)
             if not name:
                 raise errors.method_not_allowed()
             existed = api.store.get(rtype.key, namespace if rtype.namespaced else "", name) is not None
-            result = api.patch(rtype, namespace, name, self.headers.get("Content-Type"), raw, sub, dry_run,
-                               self._field_manager(), _truthy(self._param("force")))
-            return self._send_json(200 if existed else 201, result)
+            options = self._write_options(dry_run)
+            result = api.patch(rtype, namespace, name, self.headers.get("Content-Type"), raw, sub, options)
+            return self._send_json(200 if existed else 201, result, options.warnings)
         if method == "DELETE":
             options = self._json_body(raw) or {}
             if not isinstance(options, dict):
@@ -258,7 +270,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _send_event(self, event_type, obj):
-        self._write_chunk(json.dumps({"type": event_type, "object": obj}).encode() + b"\n")
+        self._write_chunk(json.dumps({"type": event_type, "object": obj}, separators=(",", ":")).encode() + b"\n")
 
     def _watch(self, rtype, namespace, label_selector, field_selector):
         api = self.server.api

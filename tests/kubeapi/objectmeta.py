@@ -69,23 +69,64 @@ def leaf_paths(fields, prefix=()):
     return paths
 
 
-def managed_fields_entry(manager, operation, api_version, applied):
-    """One metadata.managedFields entry recording what `manager` set (identity fields excluded)."""
-    body = {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}
+def owned_view(obj):
+    """The part of an object field ownership is tracked for (identity and server metadata excluded)."""
+    body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
     metadata = {k: v for k, v in (body.get("metadata") or {}).items()
                 if k in ("labels", "annotations", "ownerReferences", "finalizers")}
     if metadata:
         body["metadata"] = metadata
     else:
         body.pop("metadata", None)
-    return {"manager": manager, "operation": operation, "apiVersion": api_version,
-            "time": now_timestamp(), "fieldsType": "FieldsV1", "fieldsV1": fields_v1(body)}
+    return body
 
 
-def record_manager(obj, entry):
-    """Replace `entry.manager`'s entry of the same operation in obj.metadata.managedFields."""
-    entries = [e for e in obj["metadata"].get("managedFields") or []
-               if not (e.get("manager") == entry["manager"] and e.get("operation") == entry["operation"]
-                       and e.get("subresource", "") == entry.get("subresource", ""))]
-    entries.append(entry)
-    obj["metadata"]["managedFields"] = entries
+def changed_fields(old, new):
+    """FieldsV1 of what is new or different in `new` compared with `old` (removals own nothing)."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return {}
+    changed = {}
+    for key, value in new.items():
+        if key not in old:
+            changed[f"f:{key}"] = fields_v1(value)
+        elif old[key] != value:
+            changed[f"f:{key}"] = changed_fields(old[key], value)
+    return changed
+
+
+def merge_fields(first, second):
+    merged = dict(first or {})
+    for key, child in (second or {}).items():
+        merged[key] = merge_fields(merged.get(key), child) if key in merged else child
+    return merged
+
+
+def record_managed_fields(new, old, manager, api_version, applied=None, subresource=""):
+    """Update new.metadata.managedFields for a write by `manager`, starting from the stored entries.
+
+    Apply (`applied` given): the manager owns exactly the applied configuration. Update: it adds the
+    fields it created or changed to what it owned. An entry whose fields did not change keeps its time,
+    so a repeated identical write is recognisably a no-op."""
+    entries = [dict(e) for e in ((old or {}).get("metadata", {}).get("managedFields") or [])]
+    operation = "Apply" if applied is not None else "Update"
+    previous = next((e for e in entries if e.get("manager") == manager and e.get("operation") == operation
+                     and e.get("subresource", "") == subresource), None)
+    if applied is not None:
+        fields = fields_v1(owned_view(applied))
+    else:
+        fresh = changed_fields(owned_view(old) if old else {}, owned_view(new))
+        fields = merge_fields((previous or {}).get("fieldsV1"), fresh)
+    if previous is not None and previous.get("fieldsV1") == fields:
+        entry = previous
+    else:
+        entry = {"manager": manager, "operation": operation, "apiVersion": api_version, "time": now_timestamp(),
+                 "fieldsType": "FieldsV1", "fieldsV1": fields}
+        if subresource:
+            entry["subresource"] = subresource
+    entries = [e for e in entries if e is not previous]
+    if fields or previous is not None:
+        entries.append(entry)
+    if entries:
+        new["metadata"]["managedFields"] = entries
+    else:
+        new["metadata"].pop("managedFields", None)

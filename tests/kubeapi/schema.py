@@ -10,6 +10,7 @@ import threading
 
 import jsonschema
 
+from . import errors
 from .errors import invalid
 
 # JSON Schema keywords that carry over unchanged (value validations of the OpenAPI v3 subset).
@@ -52,8 +53,10 @@ def to_json_schema(node, root=False):
     return converted
 
 
-def prune(value, node, root=False):
-    """Drop fields the schema does not know (unless preserve-unknown-fields) and non-nullable nulls."""
+def prune(value, node, root=False, path=(), pruned=None):
+    """Drop fields the schema does not know (unless preserve-unknown-fields) and non-nullable nulls.
+
+    Paths of dropped unknown fields are appended to `pruned` (for fieldValidation Warn/Strict)."""
     if not isinstance(node, dict):
         return
     if isinstance(value, dict):
@@ -69,14 +72,16 @@ def prune(value, node, root=False):
             if child is None:
                 if not preserve:
                     del value[key]
+                    if pruned is not None:
+                        pruned.append(path + (key,))
                 continue
             if value[key] is None and not child.get("nullable"):
                 del value[key]
                 continue
-            prune(value[key], child)
+            prune(value[key], child, path=path + (key,), pruned=pruned)
     elif isinstance(value, list) and isinstance(node.get("items"), dict):
-        for item in value:
-            prune(item, node["items"])
+        for index, item in enumerate(value):
+            prune(item, node["items"], path=path + (index,), pruned=pruned)
 
 
 def apply_defaults(value, node):
@@ -182,9 +187,10 @@ class CompiledSchema:
         self.structural = structural
         self.validator = jsonschema.Draft4Validator(to_json_schema(structural, root=True))
 
-    def admit(self, obj):
-        """Prune, default and validate `obj` in place; returns the list of field error causes."""
-        prune(obj, self.structural, root=True)
+    def admit(self, obj, pruned=None):
+        """Prune, default and validate `obj` in place; returns the list of field error causes.
+        Paths of pruned unknown fields are appended to `pruned` if given."""
+        prune(obj, self.structural, root=True, pruned=pruned)
         apply_defaults(obj, self.structural)
         causes = []
         for error in sorted(self.validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -210,11 +216,19 @@ class CustomResourceSchemas:
                 self._compiled[key] = cached
             return cached[1]
 
-    def admit(self, resource_type, obj):
+    def admit(self, resource_type, obj, field_validation="Warn", warnings=None):
         compiled = self._get(resource_type)
         if compiled is None:
             return
-        causes = compiled.admit(obj)
+        pruned = []
+        causes = compiled.admit(obj, pruned)
+        unknown = [f'unknown field "{field_path(p)}"' for p in pruned]
+        if unknown and field_validation == "Strict":
+            raise errors.bad_request(f"{resource_type.kind} in version \"{resource_type.version}\" cannot be "
+                                     f"handled as a {resource_type.kind}: strict decoding error: "
+                                     + ", ".join(unknown))
+        if unknown and field_validation == "Warn" and warnings is not None:
+            warnings.extend(unknown)
         if causes:
             raise invalid(resource_type.kind, resource_type.group, obj["metadata"].get("name", ""), causes)
 

@@ -8,12 +8,13 @@ from http.server import ThreadingHTTPServer
 
 import yaml
 
-from .api import KubeAPI
+from .api import KubeAPI, WriteOptions
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
 
-CRD_TYPE_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+# libyaml's loader when available: the reference CRDs are ~2.5 MB of YAML.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -48,7 +49,7 @@ def crd_documents(crd_dirs):
                        + glob.glob(os.path.join(directory, "*.json")))
         for path in files:
             with open(path) as handle:
-                for document in yaml.safe_load_all(handle):
+                for document in yaml.load_all(handle, Loader=_YAML_LOADER):
                     if isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition":
                         yield path, document
 
@@ -70,11 +71,11 @@ class KubeAPIServer:
         """Initial state: the standard namespaces and the given CRDs, created through the API layer."""
         namespace_type = self.api.registry.find("", "v1", "namespaces")
         for name in namespaces:
-            self.api.create(namespace_type, "", {"metadata": {"name": name}}, manager="kube-apiserver")
+            self.api.create(namespace_type, "", {"metadata": {"name": name}}, WriteOptions(manager="kube-apiserver"))
         crd_type = self.api.registry.find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
         for path, document in crd_documents(crd_dirs):
             try:
-                self.api.create(crd_type, "", document, manager="kubeapi-bootstrap")
+                self.api.create(crd_type, "", document, WriteOptions(manager="kubeapi-bootstrap"))
             except ApiError as exc:
                 raise RuntimeError(f"CRD from {path} refused: {exc.message}") from exc
 

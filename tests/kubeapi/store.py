@@ -48,11 +48,11 @@ class ObjectStore:
                      if predicate is None or predicate(o)]
             return items, self._revision
 
-    def all_objects(self):
-        """Every stored object as (type_key, object) pairs (copies), for garbage collection scans."""
+    def find(self, predicate):
+        """(type_key, copy) of every stored object `predicate` accepts; only matches are copied."""
         with self.lock:
             return [(type_key, copy.deepcopy(obj)) for type_key, objects in self._objects.items()
-                    for obj in objects.values()]
+                    for obj in objects.values() if predicate(obj)]
 
     def write(self, type_key, obj):
         """Store `obj` (create or replace), stamping a fresh resourceVersion; returns the stored copy."""
