@@ -21,6 +21,7 @@ __metaclass__ = type
 import base64
 import copy
 import json
+import socket
 import threading
 import traceback
 
@@ -373,12 +374,30 @@ class WatchStream(object):
                 return
             raise KubeError("Watch of %s broke: %s" % (path, to_native(e)))
         finally:
-            self.close()
+            self._closed = True
+            self._release()
 
     def close(self):
-        """Abort the stream (safe from another thread, safe to repeat)."""
+        """Abort the stream; safe from another thread and safe to repeat.
+
+        The reading thread may be blocked inside the response's buffered reader, whose close()
+        would wait for that read to return (up to timeoutSeconds). Shutting the socket down wakes
+        the reader at once; the reader's own finally clause then closes the response.
+        """
         self._closed = True
         response = self._response
+        if response is None:
+            return
+        connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):
+                pass
+
+    def _release(self):
+        response, self._response = self._response, None
         if response is not None:
             try:
                 response.close()
