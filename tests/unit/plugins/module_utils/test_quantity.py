@@ -1,9 +1,9 @@
 """Exact Kubernetes quantity parsing and formatting."""
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from kubernetes.utils import parse_quantity as client_parse_quantity
 
@@ -207,9 +207,14 @@ def test_format_cpu_round_trips(millicores):
 
 
 @given(quantity_texts(), quantity_texts())
+@example("1n", "10E")  # 29 significant digits: beyond a default Decimal context
 def test_addition_is_exact(left, right):
     total = parse_quantity(left) + parse_quantity(right)
-    assert total == Fraction(Decimal(str(client_parse_quantity(left))) + Decimal(str(client_parse_quantity(right))))
+    # The oracle adds in a 100-digit context: the default 28 digits would round 10E + 1n.
+    with localcontext() as context:
+        context.prec = 100
+        expected = Decimal(str(client_parse_quantity(left))) + Decimal(str(client_parse_quantity(right)))
+    assert total == Fraction(expected)
 
 
 @given(quantity_texts())
