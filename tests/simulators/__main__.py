@@ -38,8 +38,8 @@ def parse_args(argv=None):
     parser.add_argument("--postgres-dbname", default="postgres")
     parser.add_argument("--rook-keys-secret", default=SimulatorConfig.rook_keys_secret,
                         help="NAMESPACE/NAME of a Secret with AccessKey/SecretKey to hand out")
-    parser.add_argument("--no-cluster-ips", action="store_true",
-                        help="do not assign cluster IPs to Services the simulators create")
+    parser.add_argument("--assign-cluster-ips", action="store_true",
+                        help="give Services the simulators create a cluster IP (for servers that allocate none)")
     parser.add_argument("--pidfile")
     parser.add_argument("--log-file")
     parser.add_argument("--log-level", default="INFO")
@@ -58,7 +58,7 @@ def config_from_args(args):
     return SimulatorConfig(
         defaults=Defaults(args.default_delay, args.default_mode, args.flap_period, args.degrade_after),
         resync_seconds=args.resync, postgres=postgres, rook_keys_secret=args.rook_keys_secret,
-        assign_cluster_ips=not args.no_cluster_ips)
+        assign_cluster_ips=args.assign_cluster_ips)
 
 
 def main(argv=None):

@@ -23,6 +23,7 @@ class SimulatorConfig:
     postgres: PostgresTarget = None
     # Where the Rook simulator looks for keys to hand out (see rook.py); "namespace/name".
     rook_keys_secret: str = "lakehouse-sim/rook-object-user-keys"
-    # Give Services we create a cluster IP when the API server does not allocate one.
-    assign_cluster_ips: bool = True
+    # Give Services we create a cluster IP ourselves; only for API servers that do not allocate one
+    # (a real cluster and the kubeapi test server do).
+    assign_cluster_ips: bool = False
     cluster_domain: str = "cluster.local"
