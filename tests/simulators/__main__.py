@@ -30,7 +30,8 @@ def parse_args(argv=None):
     parser.add_argument("--default-mode", choices=MODES, default="ready")
     parser.add_argument("--flap-period", type=float, default=2.0)
     parser.add_argument("--degrade-after", type=float, default=2.0)
-    parser.add_argument("--resync", type=float, default=5.0, help="seconds between full resyncs")
+    parser.add_argument("--resync", type=float, default=SimulatorConfig.resync_seconds,
+                        help="seconds between full resyncs (a safety net; events and requeues drive the rest)")
     parser.add_argument("--postgres-host")
     parser.add_argument("--postgres-port", type=int, default=5432)
     parser.add_argument("--postgres-user", default="postgres")

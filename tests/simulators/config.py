@@ -17,9 +17,10 @@ class PostgresTarget:
 @dataclass
 class SimulatorConfig:
     defaults: Defaults = field(default_factory=Defaults)
-    # How often every object is reconciled even without events (time-based transitions are requeued
-    # precisely; this is the safety net).
-    resync_seconds: float = 5.0
+    # How often every object is reconciled even without events. Time-based transitions are requeued
+    # precisely and events wake controllers, so this is only a safety net: keep it rare, the API test server
+    # is shared with the tests.
+    resync_seconds: float = 30.0
     postgres: PostgresTarget = None
     # Where the Rook simulator looks for keys to hand out (see rook.py); "namespace/name".
     rook_keys_secret: str = "lakehouse-sim/rook-object-user-keys"

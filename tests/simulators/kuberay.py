@@ -229,7 +229,9 @@ class RayClusterController(Controller):
         return self.ctx.behaviour(rc, scope).mode == beh.MODE_FAIL
 
     def _create_error(self, rc, pod_name, reason, scope):
-        default = (f'pods "{pod_name}" is forbidden: exceeded quota: compute-resources, requested: cpu=1, '
+        # The generated suffix is left out so the message (and the status) stays the same across retries.
+        stem = pod_name.rsplit("-", 1)[0]
+        default = (f'pods "{stem}" is forbidden: exceeded quota: compute-resources, requested: cpu=1, '
                    f'used: cpu=0, limited: cpu=0')
         return reason, f"{reason}\n{self.ctx.behaviour(rc, scope).failure_message(default)}"
 
