@@ -29,7 +29,6 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_native, to_text
 
 try:
-    import kubernetes  # noqa: F401  (imported to detect the library)
     from kubernetes.dynamic.exceptions import (
         DynamicApiError,
         GoneError,
@@ -45,15 +44,21 @@ except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
 
-    class DynamicApiError(Exception):  # placeholders so that except clauses stay valid
+    # Placeholders so that the except clauses below stay valid; check_requirements() fails first.
+    class DynamicApiError(Exception):
         pass
 
-    GoneError = NotFoundError = DynamicApiError
+    class GoneError(DynamicApiError):
+        pass
+
+    class NotFoundError(DynamicApiError):
+        pass
 
     class ResourceNotFoundError(Exception):
         pass
 
-    ResourceNotUniqueError = ResourceNotFoundError
+    class ResourceNotUniqueError(Exception):
+        pass
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC

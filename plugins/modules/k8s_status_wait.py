@@ -23,7 +23,7 @@ description:
     seconds with a message that names the object and its last status.
   - The object may not exist yet when the wait starts; it is waited for too.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 options:
   api_version:
     description:

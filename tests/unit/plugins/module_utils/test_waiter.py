@@ -77,17 +77,17 @@ def run(script, ready=phase_ready, failed=None, grace=0, timeout=30, describe=No
     clock = FakeClock()
     source = ScriptedSource(clock, script)
     tracker = ReadinessTracker(ready, failed, grace)
-    return run_wait(source, tracker, timeout, "CephObjectStoreUser rook/u", describe, clock), clock, source
+    return run_wait(source, tracker, timeout, "CephObjectStoreUser rook/u", describe, clock)
 
 
 def test_ready_on_first_read_returns_at_once():
-    result, clock, _ = run([seen(0, obj("Ready"))])
+    result = run([seen(0, obj("Ready"))])
     assert result.obj["status"]["phase"] == "Ready"
     assert result.elapsed == 0
 
 
 def test_ready_when_the_status_changes():
-    result, clock, _ = run([seen(0, obj("")), seen(0.4, obj("Progressing")), seen(2.5, obj("Ready"))])
+    result = run([seen(0, obj("")), seen(0.4, obj("Progressing")), seen(2.5, obj("Ready"))])
     assert result.elapsed == pytest.approx(2.5)
 
 
@@ -121,7 +121,7 @@ def test_flapping_failure_restarts_the_grace_period():
 def test_flapping_failure_that_ends_ready_succeeds():
     script = [seen(0, obj("ReconcileFailed")), seen(4, obj("Progressing")), seen(5, obj("ReconcileFailed")),
               seen(9, obj("Ready"))]
-    result, _, _ = run(script, failed=phase_failed, grace=5)
+    result = run(script, failed=phase_failed, grace=5)
     assert result.elapsed == pytest.approx(9)
 
 
@@ -134,7 +134,7 @@ def test_zero_grace_fails_on_the_first_failed_observation():
 def test_ready_wins_over_failed():
     def failed_always(o):
         return "noisy warning"
-    result, _, _ = run([seen(0, obj("Ready"))], failed=failed_always, grace=0)
+    result = run([seen(0, obj("Ready"))], failed=failed_always, grace=0)
     assert result.obj["status"]["phase"] == "Ready"
 
 
@@ -169,7 +169,7 @@ def test_absent_object_is_not_ready_and_reported_as_not_found():
 
 
 def test_deleted_then_recreated_object_is_followed():
-    result, _, _ = run([seen(0, obj("Ready", generation=2, observed=1)), seen(1, None), seen(2, obj("Ready"))],
+    result = run([seen(0, obj("Ready", generation=2, observed=1)), seen(1, None), seen(2, obj("Ready"))],
                        ready=lambda o: o is not None and generation_current(o) and phase_ready(o))
     assert result.elapsed == pytest.approx(2)
 
@@ -183,7 +183,7 @@ def test_read_errors_do_not_end_the_wait_but_appear_in_the_timeout_message():
 
 
 def test_zero_timeout_checks_once():
-    result, _, _ = run([seen(0.2, obj("Ready"))], timeout=0)
+    result = run([seen(0.2, obj("Ready"))], timeout=0)
     assert result.elapsed == pytest.approx(0.2)
     with pytest.raises(WaitTimeout):
         run([seen(0.2, obj("Pending")), seen(5, obj("Ready"))], timeout=0)
