@@ -1,0 +1,169 @@
+"""doris_cluster through ansible-playbook against the Kubernetes API test server and the doris-operator simulator.
+
+The simulator plays doris-operator (StatefulSets, pods, componentCondition from pod readiness) and is steered
+with annotations on the namespace (`doriscluster.sim.lakehouse.test/<component>.<setting>`), because the module
+creates the DorisCluster itself. The FE MySQL check is covered against a real MariaDB in test_doris_fe_query.py:
+no Doris FE runs here, so playbooks in this file do not set fe_check.
+"""
+import base64
+import time
+
+import pytest
+from kubernetes import client as k8s
+
+from ansible_collections.lakehouse.platform.plugins.module_utils import doris
+from tests.integration.kube_status import kube_client
+from tests.integration.phase1_helpers import run_playbook
+
+pytestmark = pytest.mark.usefixtures("simulators")
+
+DORIS_RESOURCE = "dorisclusters.doris.selectdb.com"
+SIM = "doriscluster.sim.lakehouse.test"
+
+
+def doris_task(namespace, **overrides):
+    args = {
+        "name": "doris",
+        "namespace": namespace,
+        "auth_secret": "doris-admin",
+        "fe": {"image": "apache/doris:fe-3.0.8", "replicas": 1, "requests": {"cpu": "1", "memory": "2Gi"},
+               "limits": {"cpu": 2, "memory": "4Gi"}, "storage_size": "10Gi"},
+        "be": {"image": "apache/doris:be-3.0.8", "replicas": 2, "requests": {"cpu": 2, "memory": "4Gi"},
+               "limits": {"cpu": 4, "memory": "8Gi"}, "storage_size": "20Gi"},
+        "wait_timeout": 60,
+        "failure_grace": 2,
+    }
+    args.update(overrides)
+    return {"name": "Doris cluster", "lakehouse.platform.doris_cluster": args, "register": "doris"}
+
+
+def run(kube_api, tmp_path, tasks, **kwargs):
+    return run_playbook(tmp_path, tasks, env=kube_api.env, results=("doris",), **kwargs)
+
+
+@pytest.fixture
+def doris_namespace(kube_api, kube_namespace):
+    """A fresh namespace holding the basic-auth Secret the operator needs."""
+    core = k8s.CoreV1Api(kube_api.api_client())
+    core.create_namespaced_secret(kube_namespace, {
+        "metadata": {"name": "doris-admin"}, "type": "kubernetes.io/basic-auth",
+        "data": {"username": base64.b64encode(b"root").decode(), "password": base64.b64encode(b"pw-123").decode()}})
+    return kube_namespace
+
+
+def annotate_namespace(kube_api, namespace, annotations):
+    core = k8s.CoreV1Api(kube_api.api_client())
+    core.patch_namespace(namespace, {"metadata": {"annotations": annotations}})
+
+
+def live_cluster(kube_api, namespace):
+    return kube_client(kube_api).get(doris.DORIS_API_VERSION, doris.DORIS_KIND, "doris", namespace)
+
+
+def persisting_cr_writes(counts):
+    """Writes to DorisCluster objects themselves (not /status, which the simulator writes), dry runs excluded."""
+    return sum(counts.count(verb, resource=DORIS_RESOURCE, subresource="", dry_run=False)
+               for verb in ("create", "update", "patch", "delete"))
+
+
+def test_converges_then_reruns_unchanged_and_check_mode_writes_nothing(kube_api, doris_namespace, tmp_path):
+    started = time.monotonic()
+    first = run(kube_api, tmp_path, [doris_task(doris_namespace)])
+    assert first.returncode == 0, first
+    result = first.results["doris"]
+    assert result["changed"] is True and result["ready"] is True
+    assert result["components"]["fe"]["phase"] == "available" and result["components"]["fe"]["running"] == 1
+    assert result["components"]["be"]["phase"] == "available" and result["components"]["be"]["running"] == 2
+    assert result["cluster"]["fe_service"] == "doris-fe-service.%s.svc" % doris_namespace
+    assert result["elapsed"] < time.monotonic() - started
+
+    live = live_cluster(kube_api, doris_namespace)
+    assert live["spec"]["authSecret"] == "doris-admin"
+    assert live["spec"]["feSpec"]["persistentVolumes"][0]["mountPath"] == "/opt/apache-doris/fe/doris-meta"
+    assert doris.is_ready(live)
+
+    kube_api.reset_counts()
+    second = run(kube_api, tmp_path, [doris_task(doris_namespace)])
+    assert second.returncode == 0, second
+    assert second.results["doris"]["changed"] is False
+    assert second.results["doris"]["ready"] is True
+    assert persisting_cr_writes(kube_api.request_counts()) == 0
+
+    # Check mode with a change (3 BEs): predicted as a change, shown in the diff, nothing written.
+    kube_api.reset_counts()
+    scaled = doris_task(doris_namespace, be=dict(doris_task(doris_namespace)["lakehouse.platform.doris_cluster"]["be"],
+                                                 replicas=3))
+    checked = run(kube_api, tmp_path, [scaled], check=True, diff=True)
+    assert checked.returncode == 0, checked
+    assert checked.results["doris"]["changed"] is True
+    counts = kube_api.request_counts()
+    assert persisting_cr_writes(counts) == 0, counts
+    assert counts.count("patch", resource=DORIS_RESOURCE, dry_run=True) == 1
+    assert "replicas" in checked.output  # the --diff output
+    assert live_cluster(kube_api, doris_namespace)["spec"]["beSpec"]["replicas"] == 2
+
+
+def test_member_failure_past_grace_fails_with_reason(kube_api, doris_namespace, tmp_path):
+    annotate_namespace(kube_api, doris_namespace, {
+        SIM + "/be.mode": "fail",
+        SIM + "/be.message": "Back-off restarting failed container be in pod doris-be-0",
+    })
+    started = time.monotonic()
+    outcome = run(kube_api, tmp_path, [doris_task(doris_namespace, failure_grace=2, wait_timeout=60)])
+    elapsed = time.monotonic() - started
+    assert outcome.returncode != 0, outcome
+    result = outcome.results["doris"]
+    assert result["failed"] is True
+    assert "DorisCluster %s/doris failed: be haveMemberFailed" % doris_namespace in result["msg"]
+    assert "Back-off restarting failed container be" in result["msg"]
+    assert result["components"]["be"]["phase"] == "haveMemberFailed"
+    assert result["components"]["fe"]["phase"] == "available"
+    assert 2 <= result["elapsed"] < 30  # failed after the grace, long before the 60 s timeout
+    assert elapsed < 45
+
+
+def test_timeout_names_each_component(kube_api, doris_namespace, tmp_path):
+    annotate_namespace(kube_api, doris_namespace, {SIM + "/be.mode": "never-ready"})
+    outcome = run(kube_api, tmp_path, [doris_task(doris_namespace, wait_timeout=4)])
+    assert outcome.returncode != 0, outcome
+    message = outcome.results["doris"]["msg"]
+    assert message.startswith("Timed out after 4s waiting for DorisCluster %s/doris" % doris_namespace)
+    assert "fe phase available, running 1/1" in message
+    assert "be phase " in message and "running 0/2" in message
+
+
+def test_invalid_quantity_fails_before_any_request(kube_api, doris_namespace, tmp_path):
+    kube_api.reset_counts()
+    bad = doris_task(doris_namespace, fe={"image": "apache/doris:fe-3.0.8", "requests": {"memory": "4Gx"}})
+    outcome = run(kube_api, tmp_path, [bad])
+    assert outcome.returncode != 0
+    assert "fe.requests.memory: invalid quantity '4Gx'" in outcome.results["doris"]["msg"]
+    # The simulator keeps its own list/watch of DorisClusters open; the module would have read the auth Secret
+    # and the DorisCluster (get) first, then written it.
+    counts = kube_api.request_counts()
+    assert counts.count("get", resource=DORIS_RESOURCE) == 0 and counts.count("get", resource="secrets") == 0
+    assert persisting_cr_writes(counts) == 0
+
+
+def test_absent_deletes_and_waits_until_gone(kube_api, doris_namespace, tmp_path):
+    created = run(kube_api, tmp_path, [doris_task(doris_namespace, wait=False)])
+    assert created.returncode == 0, created
+    assert live_cluster(kube_api, doris_namespace) is not None
+
+    kube_api.reset_counts()
+    checked = run(kube_api, tmp_path, [{"name": "Remove", "lakehouse.platform.doris_cluster": {
+        "name": "doris", "namespace": doris_namespace, "state": "absent"}, "register": "doris"}], check=True)
+    assert checked.returncode == 0, checked
+    assert checked.results["doris"]["changed"] is True
+    assert persisting_cr_writes(kube_api.request_counts()) == 0
+    assert live_cluster(kube_api, doris_namespace) is not None
+
+    removed = run(kube_api, tmp_path, [{"name": "Remove", "lakehouse.platform.doris_cluster": {
+        "name": "doris", "namespace": doris_namespace, "state": "absent", "wait_timeout": 30}, "register": "doris"}])
+    assert removed.returncode == 0, removed
+    assert removed.results["doris"]["changed"] is True
+    assert live_cluster(kube_api, doris_namespace) is None
+
+    again = run(kube_api, tmp_path, [{"name": "Remove", "lakehouse.platform.doris_cluster": {
+        "name": "doris", "namespace": doris_namespace, "state": "absent"}, "register": "doris"}])
+    assert again.returncode == 0 and again.results["doris"]["changed"] is False
