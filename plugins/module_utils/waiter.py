@@ -146,7 +146,8 @@ def _summarize_into(parts, prefix, value, depth):
 
 
 def _seconds(value):
-    return "%gs" % round(value, 1)
+    value = round(value, 1)
+    return "%ds" % value if value == int(value) else "%.1fs" % value
 
 
 # -- the state machine -------------------------------------------------------------------------------

@@ -203,6 +203,7 @@ except ImportError:
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
+    KindNotFound,
     KubeClient,
     KubeError,
     kube_argument_spec,
@@ -305,9 +306,14 @@ def validate(params):
     return StatusExpressions(params["ready"], params["failed"], params["require_observed_generation"])
 
 
-def check_once(client, params, expressions):
+def check_once(module, client, params, expressions):
     """Check mode: one read, report what is there, never wait and never fail on not-ready."""
-    obj = client.get(params["api_version"], params["kind"], params["name"], params["namespace"])
+    try:
+        obj = client.get(params["api_version"], params["kind"], params["name"], params["namespace"])
+    except KindNotFound as e:
+        # Typically a CRD that an earlier task of this check run would have installed.
+        module.warn("Check mode: %s; reported as not ready" % e)
+        obj = None
     ready = obj is not None and expressions.ready(obj)
     if obj is not None:
         expressions.failed(obj)
@@ -330,7 +336,7 @@ def main():
     try:
         client = KubeClient.from_module(module)
         if module.check_mode:
-            module.exit_json(**check_once(client, params, expressions))
+            module.exit_json(**check_once(module, client, params, expressions))
         result = wait_for(
             client, params["api_version"], params["kind"], params["name"], params["namespace"],
             ready=expressions.ready,

@@ -336,3 +336,20 @@ def test_feed_stop_closes_the_watch():
     feed.stop()
     feed._thread.join(2)
     assert stream.closed and not feed._thread.is_alive()
+
+
+def test_list_errors_are_retried_until_the_kind_appears():
+    """A CRD registered a moment after the wait starts: failed reads are retried, not fatal."""
+    client = FakeClient(obj("Ready"))
+    failures = [RuntimeError("Kind CephObjectStoreUser not found")] * 2
+    real_list = client.list_with_version
+
+    def flaky_list(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_list(*args, **kwargs)
+
+    client.list_with_version = flaky_list
+    result = wait_for(client, "ceph.rook.io/v1", "CephObjectStoreUser", "u", "rook", phase_ready, timeout=10,
+                      poll_interval=0.05)
+    assert result.obj["status"]["phase"] == "Ready" and not failures

@@ -192,3 +192,19 @@ def test_check_mode_reads_once_and_does_not_fail(run_module, monkeypatch):
     done = run_module(dict(ARGS, _ansible_check_mode=True))
     assert not done.failed and done.result["ready"] is False and done.result["waited"] is False
     assert done.result["matched"]["ready"] is False
+
+
+def test_check_mode_with_kind_not_installed_reports_not_ready(run_module, monkeypatch):
+    from ansible_collections.lakehouse.platform.plugins.module_utils.kube import KindNotFound
+
+    class Client(object):
+        def get(self, api_version, kind, name, namespace):
+            raise KindNotFound("Kind Application not found in apiVersion argoproj.io/v1alpha1")
+
+    warnings = []
+    monkeypatch.setattr(module_under_test.KubeClient, "from_module", staticmethod(lambda module: Client()))
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, message: warnings.append(message))
+    done = run_module(dict(ARGS, _ansible_check_mode=True))
+    assert not done.failed and done.result["ready"] is False and "resource" not in done.result
+    assert warnings and "Kind Application not found" in warnings[0]
+
