@@ -85,8 +85,12 @@ def test_build_cluster_from_seed_figures():
 
 
 def test_build_cluster_validates_against_the_real_crd_schema():
-    # The upstream CRD is read where the team keeps it (never copied into the repository).
-    crd_dir = os.environ.get("LAKEHOUSE_CRDS_DIR", "/work/shared/reference/crds")
+    # The upstream CRD is read from the shared checkout beside the repository (never copied into it), located
+    # the same way as the integration suite's kube fixture: $LAKEHOUSE_SHARED_DIR or <repo>/../shared.
+    repo_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))))
+    shared = os.environ.get("LAKEHOUSE_SHARED_DIR") or os.path.join(os.path.dirname(repo_root), "shared")
+    crd_dir = os.path.join(shared, "reference", "crds")
     with open(os.path.join(crd_dir, "DorisCluster.doris.selectdb.com_v1.yaml")) as handle:
         crd = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
