@@ -174,6 +174,36 @@ class TestWorkloads:
         assert {"Running", "Failed"} <= seen
 
 
+    def test_pods_and_claims_someone_else_reports_on_are_left_alone(self, simulators, kube, kube_namespace):
+        def bare(name):
+            return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kube_namespace},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}],
+                             "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": f"{name}-data"}}]}}
+
+        def claim(name):
+            return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": name, "namespace": kube_namespace},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        # A test playing kubelet itself: it sets phases by hand right after creating the pods.
+        kube.create(bare("manual"))
+        kube.patch("v1", "Pod", "manual", kube_namespace, {"status": {"phase": "Pending"}}, subresource="status")
+        kube.patch("v1", "Pod", "manual", kube_namespace,
+                   {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}},
+                   subresource="status")
+        kube.create(claim("unused"))
+        # A bare pod nobody reports on gets run by the simulated kubelet; its claim gets bound.
+        kube.create(claim("auto-data"))
+        kube.create(bare("auto"))
+        wait_for(getter(kube, "v1", "Pod", "auto", kube_namespace), lambda p: status(p).get("phase") == "Running")
+        wait_for(getter(kube, "v1", "PersistentVolumeClaim", "auto-data", kube_namespace),
+                 lambda c: status(c).get("phase") == "Bound")
+        time.sleep(1.0)
+        manual = kube.get("v1", "Pod", "manual", kube_namespace)
+        assert status(manual)["phase"] == "Running" and condition(manual, "Ready")["status"] == "False"
+        assert "containerStatuses" not in status(manual)
+        assert status(kube.get("v1", "PersistentVolumeClaim", "unused", kube_namespace)).get("phase") != "Bound"
+
+
 # -- Rook ------------------------------------------------------------------------------------------------------
 def object_user(name, ns, store="lake", annotations=None, **spec):
     return {"apiVersion": "ceph.rook.io/v1", "kind": "CephObjectStoreUser",
@@ -329,6 +359,7 @@ class TestKubeRay:
         assert st["readyWorkerReplicas"] == 2 and st["availableWorkerReplicas"] == 2
         assert st["desiredWorkerReplicas"] == 2 and st["minWorkerReplicas"] == 1 and st["maxWorkerReplicas"] == 4
         assert st["observedGeneration"] == rc["metadata"]["generation"]
+        assert (st["desiredCPU"], st["desiredMemory"], st["desiredGPU"]) == ("3", "0", "0")  # head + 2 workers
         assert condition(rc, "HeadPodReady")["status"] == "True"
         assert condition(rc, "HeadPodReady")["reason"] == "HeadPodRunningAndReady"
         assert condition(rc, "RayClusterProvisioned")["reason"] == "AllPodRunningAndReadyFirstTime"
@@ -396,7 +427,7 @@ class TestCloudNativePG:
         values = decoded(app)
         assert values["username"] == values["user"] == "hive" and values["dbname"] == "metastore"
         assert values["host"] == "meta-rw" and values["port"] == "5432"
-        assert values["uri"].startswith(f"postgresql://hive:") and values["uri"].endswith(
+        assert values["uri"].startswith("postgresql://hive:") and values["uri"].endswith(
             f"@meta-rw.{kube_namespace}:5432/metastore")
         assert set(values) >= {"pgpass", "jdbc-uri", "fqdn-uri", "fqdn-jdbc-uri"}
         pods = kube.list("v1", "Pod", kube_namespace, label_selector="cnpg.io/cluster=meta")

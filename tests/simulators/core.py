@@ -1,19 +1,27 @@
 """What the kubelet, the volume binder and the endpoints controller would do, through the API only.
 
-- PodLifecycle ("kubelet"): moves every Pod through Pending -> Running/Ready (or not ready, failed,
-  flapping...) according to its Behaviour, with pod IP, host IP, conditions and container statuses.
+- PodLifecycle ("kubelet"): moves Pods through Pending -> Running/Ready (or not ready, failed,
+  flapping...) according to their Behaviour, with pod IP, host IP, conditions and container statuses.
   Run-to-completion pods (restartPolicy Never/OnFailure) end Succeeded (or Failed).
-- VolumeBinder: binds each PersistentVolumeClaim to a freshly provisioned PersistentVolume of the requested
-  size (dynamic provisioning), and deletes that volume when the claim goes (reclaim policy Delete).
+  It is the kubelet only for pods nobody else plays kubelet for: a pod whose status someone else writes
+  (a test setting phases by hand) is left alone from then on. Bare pods (no simulated controller, no
+  simulator annotation) are claimed only after their delay, and only if their status is still untouched.
+- VolumeBinder: binds a PersistentVolumeClaim, once a pod the kubelet runs uses it (WaitForFirstConsumer),
+  to a freshly provisioned PersistentVolume of the requested size, and deletes that volume when the claim
+  goes (reclaim policy Delete). Claims nobody mounts stay Pending, as on a real cluster with such a class.
 - EndpointsController: keeps an Endpoints object per selector Service with the ready/not-ready pod addresses
   (doris-operator waits for FE endpoints before it creates BE).
 """
 from . import behaviour as beh
-from .objects import (key_of, meta, name_of, namespace_of, pod_phase, pod_ready, rfc3339, selector_matches,
-                      selector_string, set_condition)
+from .objects import (controller_of, key_of, meta, name_of, namespace_of, pod_phase, pod_ready, rfc3339,
+                      selector_matches, selector_string, set_condition)
 from .runtime import Controller
 
 RUN_TO_COMPLETION = ("Never", "OnFailure")
+CONTAINER_ID_PREFIX = "containerd://sim-"   # marks container statuses this simulator wrote
+# Kinds whose pods the simulators create: their pods are ours to run from the start.
+SIMULATED_OWNERS = {"ReplicaSet", "StatefulSet", "Job", "RayCluster", "Cluster"}
+BARE_POD_CLAIM_WINDOW = 0.3  # seconds a bare pod's creator has to write its status before we claim it
 
 
 def _container_names(pod):
@@ -92,7 +100,7 @@ def pod_status(pod, state, pod_ip, host_ip, now, message=""):
         name = container.get("name")
         statuses.append({
             "name": name, "image": container.get("image", ""), "imageID": "",
-            "containerID": f"containerd://{meta(pod).get('uid', '')[:12]}{name}",
+            "containerID": f"{CONTAINER_ID_PREFIX}{meta(pod).get('uid', '')[:12]}-{name}",
             "ready": ready, "started": "running" in c_state[name],
             "restartCount": restart_base.get(name, 0), "state": c_state[name],
         })
@@ -127,28 +135,75 @@ def _qos_class(spec):
     return "Guaranteed" if guaranteed and limits else "Burstable"
 
 
+def has_marker(status):
+    return any((cs.get("containerID") or "").startswith(CONTAINER_ID_PREFIX)
+               for cs in (status or {}).get("containerStatuses") or [])
+
+
+def untouched(status):
+    """Only what the API server writes on create: no kubelet has reported on this pod yet."""
+    status = status or {}
+    return pod_phase({"status": status}) in ("", "Pending") and not status.get("conditions") \
+        and not status.get("containerStatuses")
+
+
+def signature(status):
+    """What tells our last write from someone else's: phase, readiness, address."""
+    ready = next((c.get("status") for c in (status or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+    return ((status or {}).get("phase"), ready, (status or {}).get("podIP"))
+
+
+def claimed(pod):
+    """Created by a simulated controller, or opted in with a simulator annotation."""
+    ref = controller_of(pod)
+    if ref and ref.get("kind") in SIMULATED_OWNERS:
+        return True
+    return any(key.startswith(beh.PREFIX + "/") for key in meta(pod).get("annotations") or {})
+
+
 class PodLifecycle(Controller):
     """The kubelet's part: pod phase, readiness and addresses over time."""
 
     api_version, kind = "v1", "Pod"
 
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._written = {}    # uid -> status we last wrote
+        self._foreign = set()  # uids whose status someone else writes
+
     def reconcile(self, pod):
-        if meta(pod).get("deletionTimestamp"):
+        uid = meta(pod).get("uid")
+        if meta(pod).get("deletionTimestamp") or uid in self._foreign:
             return None
-        phase = pod_phase(pod)
-        behaviour = self.ctx.behaviour(pod)
-        if phase in ("Running", "Succeeded", "Failed") and behaviour.mode == beh.MODE_READY:
-            # Already started before this simulator saw it (e.g. the simulator restarted): leave it be.
-            self.ctx.mark_done(pod)
-        if phase in ("Succeeded",):
-            return None
-        elapsed = self.ctx.elapsed(pod)
-        state = behaviour.state_at(elapsed)
         old = pod.get("status") or {}
+        last = self._written.get(uid)
+        if last is not None and signature(old) != signature(last):
+            self._foreign.add(uid)  # someone else reported on this pod: they are its kubelet now
+            return None
+        if last is None and not has_marker(old) and not untouched(old):
+            self._foreign.add(uid)
+            return None
+        behaviour = self.ctx.behaviour(pod)
+        if last is None and has_marker(old) and pod_phase(pod) != "Pending":
+            self.ctx.mark_done(pod)  # ours from before a simulator restart: no new delay
+        elapsed = self.ctx.elapsed(pod)
+        if last is None and not has_marker(old) and not claimed(pod):
+            window = max(behaviour.delay, BARE_POD_CLAIM_WINDOW)
+            if elapsed < window:
+                return window - elapsed
+        if pod_phase(pod) == "Succeeded":
+            return None
+        state = behaviour.state_at(elapsed)
         pod_ip = old.get("podIP") or (None if state == beh.PROGRESSING else self.ctx.allocate_ip("pod"))
         status = pod_status(pod, state, pod_ip, self._host_ip(pod), rfc3339(), behaviour.message)
-        self.write_status(pod, status)
+        updated = self.write_status(pod, status)
+        self._written[uid] = updated.get("status") or status
         return behaviour.next_change(elapsed)
+
+    def deleted(self, pod):
+        uid = meta(pod).get("uid")
+        self._written.pop(uid, None)
+        self._foreign.discard(uid)
 
     def _host_ip(self, pod):
         node_name = (pod.get("spec") or {}).get("nodeName")
@@ -162,14 +217,35 @@ class PodLifecycle(Controller):
         return None
 
 
+def claims_of(pod):
+    return [v["persistentVolumeClaim"]["claimName"] for v in (pod.get("spec") or {}).get("volumes") or []
+            if (v.get("persistentVolumeClaim") or {}).get("claimName")]
+
+
+def _consumer_claim_keys(controller, pod):
+    if not (claimed(pod) or has_marker(pod.get("status"))):
+        return []
+    return [(namespace_of(pod), claim) for claim in claims_of(pod)]
+
+
 class VolumeBinder(Controller):
-    """Dynamic provisioning: every pending claim gets a new PersistentVolume of the requested size."""
+    """Dynamic provisioning on first consumer: a claim a simulated pod mounts gets a new PersistentVolume."""
 
     api_version, kind = "v1", "PersistentVolumeClaim"
+    watches = (("v1", "Pod", _consumer_claim_keys),)
+
+    def _has_consumer(self, pvc):
+        for pod in self.ctx.cached("v1", "Pod"):
+            if namespace_of(pod) == namespace_of(pvc) and name_of(pvc) in claims_of(pod) \
+                    and (claimed(pod) or has_marker(pod.get("status"))):
+                return True
+        return False
 
     def reconcile(self, pvc):
         if meta(pvc).get("deletionTimestamp") or (pvc.get("status") or {}).get("phase") == "Bound":
             return None
+        if not self._has_consumer(pvc):
+            return None  # WaitForFirstConsumer: a pod event brings us back
         spec = pvc.get("spec") or {}
         size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
         pv_name = spec.get("volumeName") or f"pvc-{meta(pvc).get('uid')}"

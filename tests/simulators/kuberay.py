@@ -9,6 +9,8 @@ Behaviour, from the CR's simulator settings:
 - `fail` (or `worker.mode: fail`) makes worker pod creation fail: ReplicaFailure=True, reason
   FailedCreateWorkerPod, with the API error as message; `head.mode: fail` does the same for the head pod.
 """
+from plugins.module_utils.quantity import cpu_millicores, format_bytes, format_cpu, memory_bytes
+
 from . import behaviour as beh
 from .objects import (find_condition, generation, meta, name_of, namespace_of, owner_reference, pod_phase,
                       pod_running_and_ready, random_suffix, remove_condition, rfc3339, set_condition)
@@ -79,6 +81,40 @@ def head_service(rc, cluster_ip=None):
             "spec": spec}
 
 
+def pod_resources(pod_spec):
+    """kuberay CalculatePodResource: per container its requests, plus limits for names without a request."""
+    totals = {}
+    for container in (pod_spec or {}).get("containers") or []:
+        resources = container.get("resources") or {}
+        merged = dict(resources.get("limits") or {})
+        merged.update(resources.get("requests") or {})
+        for name, quantity in merged.items():
+            totals.setdefault(name, []).append(quantity)
+    return totals
+
+
+def desired_resources(rc):
+    """desiredCPU/Memory/GPU/TPU: the head pod plus `replicas` pods of each worker group (kuberay
+    CalculateDesiredResources), as canonical quantity strings."""
+    spec = rc.get("spec") or {}
+    pods = [(((spec.get("headGroupSpec") or {}).get("template") or {}).get("spec"), 1)]
+    pods += [((g.get("template") or {}).get("spec"), g.get("replicas", 0) or 0) for g in worker_groups(rc)]
+    cpu = memory = gpu = tpu = 0
+    for pod_spec, count in pods:
+        for name, quantities in pod_resources(pod_spec).items():
+            for quantity in quantities:
+                if name == "cpu":
+                    cpu += count * cpu_millicores(quantity)
+                elif name == "memory":
+                    memory += count * memory_bytes(quantity)
+                elif name.endswith("gpu"):
+                    gpu += count * memory_bytes(quantity)
+                elif name == "google.com/tpu":
+                    tpu += count * memory_bytes(quantity)
+    return {"desiredCPU": format_cpu(cpu), "desiredMemory": format_bytes(memory), "desiredGPU": str(gpu),
+            "desiredTPU": str(tpu)}
+
+
 def head_pod_ready_condition(head_pod):
     """kuberay FindHeadPodReadyCondition: mirror the pod's Ready condition."""
     if head_pod is None:
@@ -117,6 +153,7 @@ def calculate_status(rc, pods, service, reconcile_error, now):
     status["maxWorkerReplicas"] = sum((g.get("maxReplicas", 2147483647) or 0) * (g.get("numOfHosts") or 1)
                                       for g in worker_groups(rc))
     status["maxWorkerReplicas"] = min(status["maxWorkerReplicas"], 2147483647)
+    status.update(desired_resources(rc))
     if not reconcile_error and len(pods) == status["desiredWorkerReplicas"] + 1 and all_pods_running(pods):
         status["state"] = "ready"
         status.pop("reason", None)

@@ -17,8 +17,17 @@ from .objects import annotations_of, controller_of, key_of, merge_patch, meta, r
 
 LOG = logging.getLogger("tests.simulators")
 
-WATCH_TIMEOUT = 20        # seconds per watch request; the informer loops
+WATCH_TIMEOUT = 240       # seconds per watch request (the informer loops); long, to keep background requests few
 RETRY_AFTER_ERROR = 1.0   # seconds before a failed reconcile runs again
+
+
+def node_schedulable(node):
+    """Not cordoned, and Ready unless the node reports no conditions at all."""
+    if (node.get("spec") or {}).get("unschedulable"):
+        return False
+    conditions = (node.get("status") or {}).get("conditions") or []
+    ready = [c for c in conditions if c.get("type") == "Ready"]
+    return not ready or ready[0].get("status") == "True"
 
 
 class Informer:
@@ -186,8 +195,8 @@ class Context:
 
     # -- allocators -----------------------------------------------------------------------------------------
     def pick_node(self):
-        """Round-robin over the Nodes that exist (None when there are none), like a very fair scheduler."""
-        nodes = sorted(meta(n).get("name") for n in self.cached("v1", "Node"))
+        """Round-robin over schedulable Ready Nodes (None when there are none), like a very fair scheduler."""
+        nodes = sorted(meta(n).get("name") for n in self.cached("v1", "Node") if node_schedulable(n))
         if not nodes:
             return None
         with self._lock:

@@ -1,5 +1,5 @@
 """KubeRay calculateStatus (v1.7.0, conditions gate on) and what a waiter must (not) trust."""
-from tests.simulators.kuberay import calculate_status, group_desired, raycluster_ready
+from tests.simulators.kuberay import calculate_status, desired_resources, group_desired, raycluster_ready
 
 NOW = "2026-01-01T10:00:00Z"
 
@@ -104,3 +104,19 @@ def test_suspended_cluster_without_pods():
     assert status["state"] == "suspended"
     assert cond(status, "RayClusterSuspended")["status"] == "True"
     assert status["desiredWorkerReplicas"] == 0
+
+
+def test_desired_resources_sum_head_and_worker_replicas():
+    def spec(requests=None, limits=None):
+        resources = {}
+        if requests:
+            resources["requests"] = requests
+        if limits:
+            resources["limits"] = limits
+        return {"spec": {"containers": [{"name": "ray", "resources": resources}]}}
+    cluster = {"spec": {"headGroupSpec": {"template": spec({"cpu": "500m", "memory": "1Gi"})},
+                        "workerGroupSpecs": [{"groupName": "gpu", "replicas": 3,
+                                              "template": spec({"cpu": "2"}, {"memory": "4Gi",
+                                                                              "nvidia.com/gpu": "1"})}]}}
+    assert desired_resources(cluster) == {"desiredCPU": "6500m", "desiredMemory": "13Gi", "desiredGPU": "3",
+                                          "desiredTPU": "0"}
