@@ -20,14 +20,18 @@ def patch_status(kube_api, api_version, kind, namespace, name, status):
 
 
 def patch_status_later(kube_api, delay, api_version, kind, namespace, name, status, done=None):
-    """Patch .status from another thread after delay seconds; done (a dict) receives the write time."""
+    """Patch .status from another thread after delay seconds.
+
+    done (a dict) receives "at", the monotonic time just before the write request is sent, so a
+    latency measured from it includes the write itself (an upper bound of the watch delay).
+    """
     import time
 
     def write():
         time.sleep(delay)
-        patch_status(kube_api, api_version, kind, namespace, name, status)
         if done is not None:
             done["at"] = time.monotonic()
+        patch_status(kube_api, api_version, kind, namespace, name, status)
 
     thread = threading.Thread(target=write, daemon=True)
     thread.start()

@@ -114,3 +114,27 @@ def test_wait_absent_and_delete_with_wait(kube_api, client, created_user):
     assert changed and before["metadata"]["name"] == "iceberg"
     assert client.get(API, KIND, "iceberg", created_user) is None
     assert wait_absent(client, API, KIND, "iceberg", created_user, timeout=5).elapsed < 2.0
+
+
+def test_watch_from_a_compacted_version_raises_watch_expired(client, created_user):
+    with pytest.raises(kube.WatchExpired):
+        for _event in client.watch(API, KIND, created_user, name="iceberg", resource_version="1", timeout=5):
+            pass
+
+
+def test_expired_watch_is_relisted_and_the_change_still_seen(kube_api, client, created_user):
+    """The first list hands out a version the server no longer keeps (as after etcd compaction)."""
+    real_list = client.list_with_version
+    listed = []
+
+    def list_with_stale_version(*args, **kwargs):
+        items, version = real_list(*args, **kwargs)
+        listed.append(version)
+        return items, ("1" if len(listed) == 1 else version)
+
+    client.list_with_version = list_with_stale_version
+    written = {}
+    patch_status_later(kube_api, 0.8, API, KIND, created_user, "iceberg", {"phase": "Ready"}, written)
+    result = wait_for(client, API, KIND, "iceberg", created_user, phase_ready, timeout=30)
+    assert time.monotonic() - written["at"] < 2.0
+    assert result.obj["status"]["phase"] == "Ready" and len(listed) >= 2
