@@ -80,11 +80,13 @@ def test_readiness_is_seen_within_a_second_of_the_simulator_setting_it(client, k
     create(client, ray_cluster(kube_namespace, name, annotations={SIM + "/delay-seconds": "2"}))
     observed = {}
 
+    def ready_now():
+        obj = get(client, kube_namespace, name)
+        return obj if obj and raycluster.is_ready(obj) else None
+
     def observe():  # independent poller: when did the object first satisfy the predicate?
-        obj = wait_until(lambda: (lambda o: o if o and raycluster.is_ready(o) else None)(get(client, kube_namespace,
-                                                                                                name)), timeout=60)
+        observed["obj"] = wait_until(ready_now, timeout=60)
         observed["at"] = time.monotonic()
-        observed["obj"] = obj
 
     observer = threading.Thread(target=observe, daemon=True)
     observer.start()

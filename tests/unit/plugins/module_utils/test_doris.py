@@ -94,10 +94,8 @@ def test_build_cluster_validates_against_the_real_crd_schema():
     with open(os.path.join(crd_dir, "DorisCluster.doris.selectdb.com_v1.yaml")) as handle:
         crd = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    definition = doris.build_cluster(
-        "doris", "ns", {"fe": dict(FE, election_number=3), "be": BE, "cn": {"image": "apache/doris:be-3.0.8",
-                                                                           "replicas": 1}},
-        auth_secret="doris-admin")
+    components = {"fe": dict(FE, election_number=3), "be": BE, "cn": {"image": "apache/doris:be-3.0.8", "replicas": 1}}
+    definition = doris.build_cluster("doris", "ns", components, auth_secret="doris-admin")
     jsonschema.validate(definition["spec"], schema["properties"]["spec"])
 
 
