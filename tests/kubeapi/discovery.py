@@ -62,3 +62,18 @@ def openapi_v3_root(registry):
             path = _gv_path(group, version)
             paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
     return {"paths": paths}
+
+
+def _protobuf_field(number, payload):
+    """One length-delimited protobuf field (wire type 2); payloads here are all shorter than 128 bytes."""
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def openapi_v2_protobuf():
+    """A minimal OpenAPI v2 document in gnostic's protobuf encoding (what kubectl asks /openapi/v2 for).
+
+    It holds no definitions: kubectl only falls back to it for client-side validation of kinds the v3
+    documents do not cover (e.g. `kind: List`), and skips kinds it has no schema for."""
+    info = _protobuf_field(1, b"Kubernetes") + _protobuf_field(2, VERSION_INFO["gitVersion"].encode())
+    return (_protobuf_field(1, b"2.0") + _protobuf_field(2, info)
+            + _protobuf_field(8, b"") + _protobuf_field(9, b""))

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import errors
 from .api import WriteOptions
-from .discovery import VERSION_INFO, api_versions, openapi_v3_group_version, openapi_v3_root
+from .discovery import (VERSION_INFO, api_versions, openapi_v2_protobuf, openapi_v3_group_version,
+                        openapi_v3_root)
 from .selectors import ObjectFilter
 from .store import ResourceVersionTooOld
 
@@ -146,6 +147,14 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             return self._send_json(200, api_versions(host))
         if path == "/apis":
             return self._send_json(200, registry.api_group_list())
+        if path == "/openapi/v2":
+            payload = openapi_v2_protobuf()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return None
         if path == "/openapi/v3":
             return self._send_json(200, openapi_v3_root(registry))
         match = re.match(r"^/openapi/v3/(?:api/(v1)|apis/([^/]+)/([^/]+))$", path)

@@ -123,8 +123,9 @@ def record_managed_fields(new, old, manager, api_version, applied=None, subresou
                  "fieldsType": "FieldsV1", "fieldsV1": fields}
         if subresource:
             entry["subresource"] = subresource
-    entries = [e for e in entries if e is not previous]
-    if fields or previous is not None:
+    if previous is not None:
+        entries[entries.index(previous)] = entry  # in place: reordering would look like a change
+    elif fields:
         entries.append(entry)
     if entries:
         new["metadata"]["managedFields"] = entries
