@@ -125,3 +125,28 @@ def test_dry_run_persists_nothing_and_emits_no_events(kube_api, kube_namespace):
     # Nothing happened since `revision`: a watch from there delivers no event before its timeout.
     status, stream, _ = kube_api.request("GET", base + f"?watch=true&resourceVersion={revision}&timeoutSeconds=1")
     assert status == 200 and stream == ""
+
+
+def test_server_side_apply_conflicts_with_other_managers_unless_forced(kube_api, kube_namespace):
+    base = f"/apis/apps/v1/namespaces/{kube_namespace}/deployments"
+    kube_api.request("POST", base + "?fieldManager=kubectl-client-side-apply", _deployment("owned"))
+    desired = _deployment("owned", replicas=3)
+    status, body, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
+    assert status == 409 and body["reason"] == "Conflict"
+    assert body["message"] == ('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using '
+                               "apps/v1: .spec.replicas")
+    assert body["details"]["causes"] == [{"reason": "FieldManagerConflict", "field": ".spec.replicas",
+                                          "message": 'conflict with "kubectl-client-side-apply" using apps/v1'}]
+    status, forced, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible&force=true",
+                                         yaml.safe_dump(desired), APPLY)
+    assert status == 200 and forced["spec"]["replicas"] == 3
+    owners = {e["manager"]: e["fieldsV1"]["f:spec"] for e in forced["metadata"]["managedFields"]}
+    assert "f:replicas" in owners["ansible"] and "f:replicas" not in owners["kubectl-client-side-apply"]
+    # An update by another manager takes the field over; the next apply without force conflicts with it.
+    kube_api.request("PATCH", base + "/owned?fieldManager=autoscaler", {"spec": {"replicas": 5}}, MERGE)
+    status, body, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
+    assert status == 409 and '"autoscaler"' in body["message"]
+    # Applying the live value again is no conflict (shared ownership).
+    status, _, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(
+        _deployment("owned", replicas=5)), APPLY)
+    assert status == 200

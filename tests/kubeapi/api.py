@@ -12,7 +12,7 @@ import yaml
 from . import errors
 from .admission import apply_builtin_defaults
 from .crd import crd_status, default_crd, validate_crd
-from .objectmeta import (fields_v1, generated_name, leaf_paths, new_uid, now_timestamp, owned_view,
+from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths, new_uid, now_timestamp, owned_view,
                          record_managed_fields, validate_name)
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
@@ -177,7 +177,7 @@ class KubeAPI:
             if resource_type.has_status and resource_type.key not in _KEEPS_STATUS_ON_CREATE:
                 obj.pop("status", None)
             self._admit(resource_type, obj, None, options)
-            record_managed_fields(obj, None, options.manager, resource_type.group_version, applied)
+            record_managed_fields(obj, None, options.manager, resource_type.group_version, applied, requested=body)
             if options.dry_run:
                 return self._present(resource_type, obj)
             stored = self.store.write(resource_type.key, obj)
@@ -231,7 +231,8 @@ class KubeAPI:
                 new.pop("status", None)
         return new
 
-    def _update(self, resource_type, namespace, name, body, subresource, options, old=None, applied=None):
+    def _update(self, resource_type, namespace, name, body, subresource, options, old=None, applied=None,
+                taken=()):
         obj = copy.deepcopy(body)
         self._check_identity(resource_type, obj, namespace)
         if obj["metadata"].get("name") and obj["metadata"]["name"] != name:
@@ -251,7 +252,7 @@ class KubeAPI:
                 self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
             elif subresource != "status":
                 apply_builtin_defaults(resource_type, new, old)
-            record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource)
+            record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource, taken)
             return self._commit_update(resource_type, old, new, options.dry_run, subresource)
 
     def replace(self, resource_type, namespace, name, body, subresource="", options=None):
@@ -303,6 +304,9 @@ class KubeAPI:
                     raise errors.not_found(resource_type.plural, name, resource_type.group)
                 return self.create(resource_type, namespace, applied, options, applied=applied)
             current = self._present(resource_type, copy.deepcopy(old))
+            conflicts = apply_conflicts(current, applied, manager)
+            if conflicts and not options.force:
+                raise errors.apply_conflict(conflicts)
             if resource_type.custom:
                 merged = merge_patch(current, applied)
             else:
@@ -315,7 +319,7 @@ class KubeAPI:
                     _remove_path(merged, path)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._update(resource_type, namespace, name, merged, subresource, options, old=old,
-                                applied=applied)
+                                applied=applied, taken={path for _m, _v, path in conflicts})
 
     # ---- delete ----------------------------------------------------------------------------------
     def delete(self, resource_type, namespace, name, options=None, dry_run=False):

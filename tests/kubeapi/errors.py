@@ -85,3 +85,25 @@ def invalid(kind, group, name, causes):
     if group:
         details["group"] = group
     return ApiError(422, "Invalid", f'{qualified_kind} "{name}" is invalid: {summary}', details)
+
+
+def apply_conflict(conflicts):
+    """409 for a server-side apply that would take fields other managers own (structured-merge-diff wording).
+
+    `conflicts` is [(manager, apiVersion, path tuple)]."""
+    causes = []
+    by_manager = {}
+    for manager, api_version, path in conflicts:
+        field = "".join(f".{part}" for part in path)
+        label = f'"{manager}" using {api_version}'
+        by_manager.setdefault(label, []).append(field)
+        causes.append({"reason": "FieldManagerConflict", "message": f"conflict with {label}", "field": field})
+    count = len(conflicts)
+    if count == 1:
+        (label, fields), = by_manager.items()
+        summary = f"conflict with {label}: {fields[0]}"
+    else:
+        summary = "\n".join(f"conflicts with {label}:\n" + "\n".join(f"- {f}" for f in fields)
+                            for label, fields in by_manager.items())
+    return ApiError(409, "Conflict", f"Apply failed with {count} conflict{'s' if count > 1 else ''}: {summary}",
+                    {"causes": causes})

@@ -101,21 +101,80 @@ def merge_fields(first, second):
     return merged
 
 
-def record_managed_fields(new, old, manager, api_version, applied=None, subresource=""):
+def _overlaps(first, second):
+    shorter = min(len(first), len(second))
+    return first[:shorter] == second[:shorter]
+
+
+def without_paths(fields, paths):
+    """A FieldsV1 set minus the leaves overlapping any of `paths` (empty maps pruned)."""
+    def walk(node, prefix):
+        kept = {}
+        for key, child in node.items():
+            path = prefix + (key[2:],) if key.startswith("f:") else prefix + (key,)
+            if not any(_overlaps(path, p) for p in paths):
+                kept[key] = child
+            elif child and not any(p == path[:len(p)] for p in paths):
+                remaining = walk(child, path)  # only a deeper part is taken away
+                if remaining:
+                    kept[key] = remaining
+        return kept
+    return walk(fields or {}, ())
+
+
+def value_at(obj, path):
+    current = obj
+    for part in path:
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def apply_conflicts(live, applied, manager):
+    """[(other manager, its apiVersion, path)] for applied fields another manager owns with another value."""
+    applied_paths = leaf_paths(fields_v1(owned_view(applied)))
+    conflicts = []
+    for entry in live["metadata"].get("managedFields") or []:
+        if entry.get("manager") == manager or entry.get("subresource"):
+            continue
+        for owned in sorted(leaf_paths(entry.get("fieldsV1"))):
+            for path in applied_paths:
+                if _overlaps(owned, path):
+                    shorter = owned if len(owned) <= len(path) else path
+                    if value_at(live, shorter) != value_at(applied, shorter):
+                        conflicts.append((entry["manager"], entry.get("apiVersion", ""), shorter))
+                    break
+    return conflicts
+
+
+def record_managed_fields(new, old, manager, api_version, applied=None, subresource="", taken=(), requested=None):
     """Update new.metadata.managedFields for a write by `manager`, starting from the stored entries.
 
     Apply (`applied` given): the manager owns exactly the applied configuration. Update: it adds the
     fields it created or changed to what it owned. An entry whose fields did not change keeps its time,
-    so a repeated identical write is recognisably a no-op."""
+    so a repeated identical write is recognisably a no-op. On create, `requested` (the request body) says
+    what the manager set, so server defaults are owned by nobody, as in kube-apiserver."""
     entries = [dict(e) for e in ((old or {}).get("metadata", {}).get("managedFields") or [])]
     operation = "Apply" if applied is not None else "Update"
     previous = next((e for e in entries if e.get("manager") == manager and e.get("operation") == operation
                      and e.get("subresource", "") == subresource), None)
+    fresh = {}
     if applied is not None:
         fields = fields_v1(owned_view(applied))
     else:
-        fresh = changed_fields(owned_view(old) if old else {}, owned_view(new))
+        fresh = changed_fields(owned_view(old) if old else {}, owned_view(requested or new))
         fields = merge_fields((previous or {}).get("fieldsV1"), fresh)
+    # Fields this write changed (or force-applied over a conflict) now belong to this manager alone.
+    taken = set(taken) | (leaf_paths(fresh) if applied is None else set())
+    if taken:
+        for index, other in enumerate(entries):
+            if other is previous or other.get("subresource", "") != subresource:
+                continue
+            remaining = without_paths(other.get("fieldsV1"), taken)
+            if remaining != other.get("fieldsV1"):
+                entries[index] = dict(other, fieldsV1=remaining, time=now_timestamp())
+        entries = [e for e in entries if e is previous or e.get("fieldsV1")]
     if previous is not None and previous.get("fieldsV1") == fields:
         entry = previous
     else:
