@@ -16,6 +16,8 @@ from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths,
                          record_managed_fields, validate_name)
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
+from .scale import scale_view, with_replicas
+from .resources import unknown_builtin_fields
 from .schema import CustomResourceSchemas
 from .selectors import ObjectFilter
 from .store import ObjectStore
@@ -148,7 +150,25 @@ class KubeAPI:
         elif resource_type.custom:
             self.schemas.admit(resource_type, obj, options.field_validation, options.warnings)
         else:
+            self._check_builtin_fields(resource_type, obj, options)
             apply_builtin_defaults(resource_type, obj, old)
+
+    @staticmethod
+    def _check_builtin_fields(resource_type, obj, options):
+        """fieldValidation for built-in kinds: Strict refuses unknown fields, Warn drops them with a warning."""
+        unknown = unknown_builtin_fields(resource_type.kind, obj)
+        if not unknown or options.field_validation == "Ignore":
+            for path in unknown:
+                _remove_path(obj, tuple(path.split(".")))
+            return
+        messages = [f'unknown field "{path}"' for path in unknown]
+        if options.field_validation == "Strict":
+            raise errors.bad_request(f"{resource_type.kind} in version \"{resource_type.version}\" cannot be "
+                                     f"handled as a {resource_type.kind}: strict decoding error: "
+                                     + ", ".join(messages))
+        options.warnings.extend(messages)
+        for path in unknown:
+            _remove_path(obj, tuple(path.split(".")))
 
     def create(self, resource_type, namespace, body, options=None, applied=None):
         options = options or WriteOptions()
@@ -251,6 +271,7 @@ class KubeAPI:
             elif resource_type.custom:
                 self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
             elif subresource != "status":
+                self._check_builtin_fields(resource_type, new, options)
                 apply_builtin_defaults(resource_type, new, old)
             record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource, taken)
             return self._commit_update(resource_type, old, new, options.dry_run, subresource)
@@ -320,6 +341,38 @@ class KubeAPI:
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._update(resource_type, namespace, name, merged, subresource, options, old=old,
                                 applied=applied, taken={path for _m, _v, path in conflicts})
+
+    # ---- /scale ----------------------------------------------------------------------------------
+    def get_scale(self, resource_type, namespace, name):
+        return scale_view(resource_type, self._load(resource_type, namespace, name))
+
+    def replace_scale(self, resource_type, namespace, name, scale, options=None):
+        options = options or WriteOptions()
+        if not isinstance(scale, dict):
+            raise errors.bad_request("the body of the request must be a Scale object")
+        with self.store.lock:
+            old = self._load(resource_type, namespace, name)
+            requested_version = (scale.get("metadata") or {}).get("resourceVersion")
+            if requested_version and requested_version != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(resource_type.plural, name, resource_type.group)
+            scaled = with_replicas(resource_type, self._present(resource_type, copy.deepcopy(old)), scale)
+            return scale_view(resource_type, self._update(resource_type, namespace, name, scaled, "", options,
+                                                          old=old))
+
+    def patch_scale(self, resource_type, namespace, name, content_type, raw_body, options=None):
+        content_type = (content_type or "").split(";")[0].strip()
+        if content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH):
+            raise errors.unsupported_media_type([JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH])
+        patch_doc = _decode_json(raw_body)
+        with self.store.lock:
+            current = self.get_scale(resource_type, namespace, name)
+            if content_type == JSON_PATCH:
+                patched = json_patch(current, patch_doc)
+            elif content_type == MERGE_PATCH:
+                patched = merge_patch(current, _require_object(patch_doc))
+            else:
+                patched = strategic_merge(current, _require_object(patch_doc))
+            return self.replace_scale(resource_type, namespace, name, patched, options)
 
     # ---- delete ----------------------------------------------------------------------------------
     def delete(self, resource_type, namespace, name, options=None, dry_run=False):

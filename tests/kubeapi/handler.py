@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 from . import errors
 from .api import WriteOptions
+from .protobuf import decode_object as decode_protobuf_object
 from .discovery import (VERSION_INFO, api_versions, openapi_v2_protobuf, openapi_v3_group_version,
                         openapi_v3_root)
 from .selectors import ObjectFilter
@@ -74,8 +77,14 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         if not raw:
             return None
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type == "application/vnd.kubernetes.protobuf":
+            return decode_protobuf_object(raw)  # kubectl's typed `create` commands
+        if content_type in ("application/yaml", "application/x-yaml"):
+            try:
+                return yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise errors.bad_request(f"error decoding YAML: {exc}")
         if content_type not in ("", "application/json", "*/*"):
-            # No protobuf/CBOR here: like a server without those codecs, answer 415 so clients use JSON.
             raise errors.unsupported_media_type(["application/json", "application/yaml"])
         try:
             return json.loads(raw)
@@ -200,8 +209,9 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         if resource_type is None or (namespace and not resource_type.namespaced):
             raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
         if subresource:
-            allowed = resource_type.has_status and subresource == "status" or (
-                resource_type.key == ("", "namespaces") and subresource == "finalize")
+            allowed = (resource_type.has_status and subresource == "status"
+                       or resource_type.scale and subresource == "scale"
+                       or resource_type.key == ("", "namespaces") and subresource == "finalize")
             if not allowed:
                 raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
             if subresource == "finalize":
@@ -220,6 +230,9 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
 
         def count(verb, is_dry_run=False):
             counters.record(verb, rtype.group, rtype.plural, sub, is_dry_run)
+
+        if sub == "scale":
+            return self._serve_scale(rtype, namespace, name, raw, dry_run, count)
 
         if method == "GET":
             watching = request.legacy_watch or _truthy(self._param("watch"))
@@ -271,6 +284,21 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
                     options, dry_run))
             count("delete", dry_run)
             return self._send_json(200, api.delete(rtype, namespace, name, options, dry_run))
+        raise errors.method_not_allowed()
+
+    def _serve_scale(self, rtype, namespace, name, raw, dry_run, count):
+        api = self.server.api
+        if self.command == "GET":
+            count("get")
+            return self._send_json(200, api.get_scale(rtype, namespace, name))
+        if self.command == "PUT":
+            count("update", dry_run)
+            return self._send_json(200, api.replace_scale(rtype, namespace, name, self._json_body(raw),
+                                                          self._write_options(dry_run)))
+        if self.command == "PATCH":
+            count("patch", dry_run)
+            return self._send_json(200, api.patch_scale(rtype, namespace, name, self.headers.get("Content-Type"),
+                                                        raw, self._write_options(dry_run)))
         raise errors.method_not_allowed()
 
     # ---- watch -----------------------------------------------------------------------------------

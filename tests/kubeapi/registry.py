@@ -78,7 +78,7 @@ class ResourceRegistry:
                 singular=names.get("singular") or names["kind"].lower(),
                 short_names=list(names.get("shortNames") or []), has_status="status" in subresources,
                 categories=list(names.get("categories") or []), custom=True, schema=schema,
-                has_generation=True))
+                has_generation=True, scale=subresources.get("scale")))
         storage = next((v["name"] for v in spec["versions"] if v.get("storage")), None)
         with self._lock:
             self.unregister_crd(crd["metadata"]["name"])
@@ -130,6 +130,10 @@ class ResourceRegistry:
                 resources.append({"name": f"{resource_type.plural}/status", "singularName": "",
                                   "namespaced": resource_type.namespaced, "kind": resource_type.kind,
                                   "verbs": ["get", "patch", "update"]})
+            if resource_type.scale:
+                resources.append({"name": f"{resource_type.plural}/scale", "singularName": "",
+                                  "namespaced": resource_type.namespaced, "group": "autoscaling",
+                                  "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]})
         group_version = f"{group}/{version}" if group else version
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
                 "resources": resources}

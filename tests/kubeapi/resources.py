@@ -15,6 +15,8 @@ class ResourceType:
     categories: list = field(default_factory=list)
     # metadata.generation is kept only by types whose strategy tracks it (workloads, custom resources).
     has_generation: bool = False
+    # /scale subresource paths (specReplicasPath, statusReplicasPath, labelSelectorPath) or None.
+    scale: dict = None
     # For custom resources: the CRD's version schema (openAPIV3Schema) or None; strategic merge is refused.
     custom: bool = False
     schema: dict = None
@@ -38,10 +40,16 @@ class ResourceType:
 _GENERATION_GROUPS = {"apps", "batch", "apiextensions.k8s.io", "networking.k8s.io", "policy", "autoscaling"}
 
 
+_SCALABLE = {"deployments", "statefulsets", "replicasets"}
+_BUILTIN_SCALE = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+                  "labelSelectorPath": None}  # None: the selector string is built from spec.selector
+
+
 def _t(group, version, plural, kind, namespaced, short=(), status=False, categories=()):
     return ResourceType(group=group, version=version, plural=plural, kind=kind, namespaced=namespaced,
                         short_names=list(short), has_status=status, categories=list(categories),
-                        has_generation=group in _GENERATION_GROUPS)
+                        has_generation=group in _GENERATION_GROUPS,
+                        scale=dict(_BUILTIN_SCALE) if plural in _SCALABLE else None)
 
 
 BUILTIN_TYPES = [
@@ -78,3 +86,35 @@ BUILTIN_TYPES = [
     _t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"],
        status=True, categories=["all"]),
 ]
+
+
+# Top-level fields of the built-in kinds (besides apiVersion/kind/metadata), for fieldValidation: the server
+# reports anything else as an unknown field. Deeper levels are not checked (no built-in schemas here).
+_SPEC_STATUS = ("spec", "status")
+BUILTIN_TOP_LEVEL_FIELDS = {
+    "ConfigMap": ("data", "binaryData", "immutable"),
+    "Secret": ("data", "stringData", "type", "immutable"),
+    "Event": ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type",
+              "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"),
+    "ServiceAccount": ("secrets", "imagePullSecrets", "automountServiceAccountToken"),
+    "Endpoints": ("subsets",),
+    "LimitRange": ("spec",),
+    "Lease": ("spec",),
+    "StorageClass": ("provisioner", "parameters", "reclaimPolicy", "mountOptions", "allowVolumeExpansion",
+                     "volumeBindingMode", "allowedTopologies"),
+    "Role": ("rules",),
+    "ClusterRole": ("rules", "aggregationRule"),
+    "RoleBinding": ("subjects", "roleRef"),
+    "ClusterRoleBinding": ("subjects", "roleRef"),
+}
+OBJECT_META_FIELDS = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+                      "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+                      "annotations", "ownerReferences", "finalizers", "managedFields")
+
+
+def unknown_builtin_fields(kind, obj):
+    """Field paths of `obj` a built-in kind does not have (top level and metadata only)."""
+    allowed = BUILTIN_TOP_LEVEL_FIELDS.get(kind, _SPEC_STATUS)
+    unknown = [key for key in obj if key not in allowed and key not in ("apiVersion", "kind", "metadata")]
+    unknown += [f"metadata.{key}" for key in obj.get("metadata") or {} if key not in OBJECT_META_FIELDS]
+    return unknown
