@@ -1,8 +1,8 @@
 """doris_cluster through ansible-playbook against the Kubernetes API test server and the doris-operator simulator.
 
 The simulator plays doris-operator (StatefulSets, pods, componentCondition from pod readiness) and is steered
-with annotations on the namespace (`doriscluster.sim.lakehouse.test/<component>.<setting>`), because the module
-creates the DorisCluster itself. The FE MySQL check is covered against a real MariaDB in test_doris_fe_query.py:
+with annotations on the namespace (`doriscluster.sim.lakehouse.test/<component>.<setting>`, set through the
+fixture's set_namespace_behaviour), because the module creates the DorisCluster itself. The FE MySQL check is covered against a real MariaDB in test_doris_fe_query.py:
 no Doris FE runs here, so playbooks in this file do not set fe_check.
 """
 import base64
@@ -18,7 +18,6 @@ from tests.integration.phase1_helpers import run_playbook
 pytestmark = pytest.mark.usefixtures("simulators")
 
 DORIS_RESOURCE = "dorisclusters.doris.selectdb.com"
-SIM = "doriscluster.sim.lakehouse.test"
 
 
 def doris_task(namespace, **overrides):
@@ -49,11 +48,6 @@ def doris_namespace(kube_api, kube_namespace):
         "metadata": {"name": "doris-admin"}, "type": "kubernetes.io/basic-auth",
         "data": {"username": base64.b64encode(b"root").decode(), "password": base64.b64encode(b"pw-123").decode()}})
     return kube_namespace
-
-
-def annotate_namespace(kube_api, namespace, annotations):
-    core = k8s.CoreV1Api(kube_api.api_client())
-    core.patch_namespace(namespace, {"metadata": {"annotations": annotations}})
 
 
 def live_cluster(kube_api, namespace):
@@ -103,11 +97,10 @@ def test_converges_then_reruns_unchanged_and_check_mode_writes_nothing(kube_api,
     assert live_cluster(kube_api, doris_namespace)["spec"]["beSpec"]["replicas"] == 2
 
 
-def test_member_failure_past_grace_fails_with_reason(kube_api, doris_namespace, tmp_path):
-    annotate_namespace(kube_api, doris_namespace, {
-        SIM + "/be.mode": "fail",
-        SIM + "/be.message": "Back-off restarting failed container be in pod doris-be-0",
-    })
+def test_member_failure_past_grace_fails_with_reason(kube_api, simulators, doris_namespace, tmp_path):
+    # The module creates the DorisCluster, so the namespace says how its BEs behave.
+    simulators.set_namespace_behaviour(doris_namespace, kind="DorisCluster", **{
+        "be.mode": "fail", "be.message": "Back-off restarting failed container be in pod doris-be-0"})
     started = time.monotonic()
     outcome = run(kube_api, tmp_path, [doris_task(doris_namespace, failure_grace=2, wait_timeout=60)])
     elapsed = time.monotonic() - started
@@ -122,8 +115,8 @@ def test_member_failure_past_grace_fails_with_reason(kube_api, doris_namespace, 
     assert elapsed < 45
 
 
-def test_timeout_names_each_component(kube_api, doris_namespace, tmp_path):
-    annotate_namespace(kube_api, doris_namespace, {SIM + "/be.mode": "never-ready"})
+def test_timeout_names_each_component(kube_api, simulators, doris_namespace, tmp_path):
+    simulators.set_namespace_behaviour(doris_namespace, kind="DorisCluster", **{"be.mode": "never-ready"})
     outcome = run(kube_api, tmp_path, [doris_task(doris_namespace, wait_timeout=4)])
     assert outcome.returncode != 0, outcome
     message = outcome.results["doris"]["msg"]
