@@ -608,6 +608,18 @@ class TestArgoCD:
         assert status(app)["operationState"]["phase"] == "Succeeded"
         assert status(app)["history"][-1]["revision"] == "4.5.6"
 
+    def test_requested_workloads_are_tracked_and_removed_with_the_application(self, simulators, kube,
+                                                                               kube_namespace):
+        kube.create(application("mlflow", kube_namespace, annotations={f"{PREFIX}/workloads": "mlflow,mlflow-db"}))
+        app = wait_for(getter(kube, "argoproj.io/v1alpha1", "Application", "mlflow", kube_namespace),
+                       lambda a: (status(a).get("health") or {}).get("status") == "Healthy")
+        assert sorted(r["name"] for r in status(app)["resources"]) == ["mlflow", "mlflow-db"]
+        deploy = kube.get("apps/v1", "Deployment", "mlflow-db", kube_namespace)
+        assert deploy["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] == \
+            f"{kube_namespace}_mlflow:apps/Deployment:{kube_namespace}/mlflow-db"
+        kube.delete("argoproj.io/v1alpha1", "Application", "mlflow", kube_namespace)
+        wait_for(lambda: kube.list("apps/v1", "Deployment", kube_namespace), lambda items: items == [])
+
     def test_failure_mode_degraded_with_failed_operation(self, simulators, kube, kube_namespace):
         kube.create(application("kfp", kube_namespace, annotations={f"{PREFIX}/mode": "fail",
                                                                     f"{PREFIX}/message": "CRD missing"}))

@@ -44,8 +44,22 @@ def source_type(app):
     return "Directory"
 
 
-def owner_labels(app):
-    return {"argocd.argoproj.io/instance": name_of(app)}
+TRACKING = "argocd.argoproj.io/tracking-id"  # Argo CD 3 tracks resources by annotation by default
+
+
+def tracking_id(app, name, namespace):
+    """`<app namespace>_<app>:<group>/<kind>:<namespace>/<name>` (apps-in-any-namespace form)."""
+    return f"{namespace_of(app)}_{name_of(app)}:apps/Deployment:{namespace}/{name}"
+
+
+def tracked_by(deploy):
+    """(namespace, name) of the Application a resource's tracking id points to, or None."""
+    value = (meta(deploy).get("annotations") or {}).get(TRACKING) or ""
+    app = value.split(":", 1)[0]
+    if "_" not in app:
+        return None
+    namespace, name = app.split("_", 1)
+    return namespace, name
 
 
 def application_status(app, stage, now, message="", resources=()):
@@ -148,10 +162,8 @@ class ApplicationController(Controller):
     status_subresource = False  # the Application CRD has none
 
     def _app_keys(self, deploy):
-        labels = meta(deploy).get("labels") or {}
-        name = labels.get("argocd.argoproj.io/instance")
-        ns = (meta(deploy).get("annotations") or {}).get("sim.lakehouse.test/application-namespace")
-        return [(ns, name)] if name and ns else []
+        owner = tracked_by(deploy)
+        return [owner] if owner else []
 
     def reconcile(self, app):
         if meta(app).get("deletionTimestamp"):
@@ -193,8 +205,8 @@ class ApplicationController(Controller):
         desired = []
         for name in names:
             deploy = chart_workloads.deployment(name, destination_namespace(app), release_name(app), image,
-                                                replicas, requests, owner_labels(app))
-            deploy["metadata"]["annotations"]["sim.lakehouse.test/application-namespace"] = namespace_of(app)
+                                                replicas, requests, {})
+            deploy["metadata"]["annotations"][TRACKING] = tracking_id(app, name, destination_namespace(app))
             desired.append(deploy)
         live = chart_workloads.ensure(self.kube, desired)
         resources = [{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": destination_namespace(app),
@@ -204,4 +216,5 @@ class ApplicationController(Controller):
         return all(chart_workloads.deployment_ready(d) for d in live), resources
 
     def deleted(self, app):
-        chart_workloads.remove(self.kube, destination_namespace(app), owner_labels(app))
+        chart_workloads.remove(self.kube, destination_namespace(app),
+                               lambda d: tracked_by(d) == (namespace_of(app), name_of(app)))

@@ -9,8 +9,9 @@ for Deployments through simulator settings (on the object, or namespace-wide as
   sim.lakehouse.test/workload-replicas: "2"       -> replicas of each (default 1)
   sim.lakehouse.test/workload-requests: "cpu=100m,memory=128Mi"   -> container requests
 
-Deployments carry Helm's ownership labels/annotations (no ownerReference: Helm-installed objects have none),
-so the owner's deletion (uninstall) removes them by label.
+Deployments carry Helm's ownership labels/annotations (no ownerReference: Helm-installed objects have none)
+plus the owner's tracking (Flux labels, Argo CD tracking-id annotation), so the owner's deletion
+(uninstall) finds and removes them.
 """
 from . import behaviour as beh
 
@@ -80,7 +81,8 @@ def ensure(kube, desired_list):
     return live
 
 
-def remove(kube, namespace, owner_labels):
-    selector = ",".join(f"{k}={v}" for k, v in sorted(owner_labels.items()))
-    for deploy in kube.list("apps/v1", "Deployment", namespace, label_selector=selector):
-        kube.delete("apps/v1", "Deployment", deploy["metadata"]["name"], namespace)
+def remove(kube, namespace, owned):
+    """Uninstall: delete the Deployments in namespace for which owned(deployment) is true."""
+    for deploy in kube.list("apps/v1", "Deployment", namespace):
+        if owned(deploy):
+            kube.delete("apps/v1", "Deployment", deploy["metadata"]["name"], namespace)

@@ -192,4 +192,6 @@ class HelmReleaseController(Controller):
         return all(chart_workloads.deployment_ready(d) for d in live)
 
     def deleted(self, hr):
-        chart_workloads.remove(self.kube, target_namespace(hr), owner_labels(hr))
+        labels = owner_labels(hr)
+        chart_workloads.remove(self.kube, target_namespace(hr),
+                               lambda d: labels.items() <= (meta(d).get("labels") or {}).items())

@@ -252,6 +252,8 @@ class Controller:
         self.kube = ctx.kube
         self.config = ctx.config
         self.queue = DelayQueue()
+        self._deleted = {}
+        self._deleted_lock = threading.Lock()
 
     @property
     def name(self):
@@ -262,6 +264,14 @@ class Controller:
 
     def deleted(self, obj):
         """Called once when an object of this kind is deleted (cleanup the API's GC does not do)."""
+
+    def note_deleted(self, obj):
+        with self._deleted_lock:
+            self._deleted[key_of(obj)] = obj
+
+    def take_deleted(self, key):
+        with self._deleted_lock:
+            return self._deleted.pop(key, None)
 
     # -- helpers for subclasses ---------------------------------------------------------------------------
     def write_status(self, obj, status, volatile=()):
@@ -313,11 +323,9 @@ class Manager:
 
         def on_primary(event_type, obj, controller=controller):
             if event_type == "DELETED":
-                try:
-                    controller.deleted(obj)
-                finally:
-                    self.ctx.forget(obj)
-                return
+                # Cleanup runs on the controller's worker, after any reconcile already in flight (which may
+                # still create children of the object being deleted).
+                controller.note_deleted(obj)
             controller.queue.add(key_of(obj))
 
         primary.add_handler(on_primary)
@@ -338,6 +346,14 @@ class Manager:
             if key is None:
                 return
             namespace, name = key
+            gone = controller.take_deleted(key)
+            if gone is not None:
+                try:
+                    controller.deleted(gone)
+                except Exception:  # noqa: BLE001 - cleanup is best effort, like an operator without finalizer
+                    LOG.exception("%s failed to clean up after %s", controller.name, key)
+                finally:
+                    self.ctx.forget(gone)
             try:
                 obj = self.kube.get(controller.api_version, controller.kind, name, namespace or None)
                 if obj is None:
