@@ -23,7 +23,8 @@ def _secret(obj, old):
         data[key] = base64.b64encode(str(value).encode()).decode()
     if not obj.get("data"):
         obj.pop("data", None)
-    obj.setdefault("type", "Opaque")
+    if not obj.get("type"):
+        obj["type"] = "Opaque"
 
 
 def _namespace(obj, old):
