@@ -66,8 +66,18 @@ def deployment(name, ns, replicas=2, annotations=None, template_annotations=None
 
 # -- nodes, pods, workloads ------------------------------------------------------------------------------------
 class TestWorkloads:
-    def test_seeded_nodes_carry_capacity_and_pods_spread_round_robin(self, simulators, kube, kube_namespace):
+    @pytest.fixture
+    def seeded_nodes(self, kube):
         nodes = seed_nodes(kube, 3, "8", "32Gi", prefix="simnode")
+        try:
+            yield nodes
+        finally:  # Nodes are cluster-wide: leave none behind for other tests' capacity figures
+            for node in nodes:
+                kube.delete("v1", "Node", node["metadata"]["name"])
+
+    def test_seeded_nodes_carry_capacity_and_pods_spread_round_robin(self, simulators, kube, kube_namespace,
+                                                                     seeded_nodes):
+        nodes = seeded_nodes
         assert [n["status"]["allocatable"]["cpu"] for n in nodes] == ["8", "8", "8"]
         assert nodes[0]["status"]["capacity"]["memory"] == "32Gi"
         kube.create(deployment("web", kube_namespace, replicas=6))
