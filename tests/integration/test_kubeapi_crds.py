@@ -118,7 +118,8 @@ def test_ceph_object_store_user_enum(kube_api, kube_namespace):
 
 def test_raycluster_defaults_and_required_fields_in_both_served_versions(kube_api, kube_namespace):
     head = {"rayStartParams": {}, "template": {"spec": {"containers": [{"name": "h", "image": "ray"}]}}}
-    worker = {"groupName": "w", "rayStartParams": {}, "template": {"spec": {"containers": [{"name": "w", "image": "ray"}]}}}
+    worker = {"groupName": "w", "rayStartParams": {},
+              "template": {"spec": {"containers": [{"name": "w", "image": "ray"}]}}}
     for version in ("v1", "v1alpha1"):
         body = {"apiVersion": f"ray.io/{version}", "kind": "RayCluster", "metadata": {"name": f"rc-{version}"},
                 "spec": {"headGroupSpec": head, "workerGroupSpecs": [worker], "notAField": True}}

@@ -42,7 +42,8 @@ def test_create_get_list_and_list_shape(kube_api, kube_namespace):
     assert listing["kind"] == "ConfigMapList" and listing["apiVersion"] == "v1"
     assert int(listing["metadata"]["resourceVersion"]) >= int(meta["resourceVersion"])
     assert [i["metadata"]["name"] for i in listing["items"]] == ["one"]
-    _, everywhere, _ = kube_api.request("GET", "/api/v1/configmaps?fieldSelector=metadata.namespace%3D" + kube_namespace)
+    _, everywhere, _ = kube_api.request("GET", "/api/v1/configmaps?fieldSelector=metadata.namespace%3D"
+                                        + kube_namespace)
     assert [i["metadata"]["name"] for i in everywhere["items"]] == ["one"]
 
 

@@ -51,8 +51,9 @@ def test_raw_watch_stream_resumes_from_resource_version(kube_api, kube_namespace
     base = f"/api/v1/namespaces/{kube_namespace}/configmaps"
     _, first, _ = kube_api.request("POST", base, {"metadata": {"name": "a"}})
     kube_api.request("POST", base, {"metadata": {"name": "b"}})
-    status, body, headers = kube_api.request(
-        "GET", base + f"?watch=1&resourceVersion={first['metadata']['resourceVersion']}&timeoutSeconds=1", decode=False)
+    since = first["metadata"]["resourceVersion"]
+    status, body, headers = kube_api.request("GET", base + f"?watch=1&resourceVersion={since}&timeoutSeconds=1",
+                                             decode=False)
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert headers["Transfer-Encoding"] == "chunked"
     events = [json.loads(line) for line in body.splitlines()]

@@ -16,8 +16,8 @@ from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths,
                          record_managed_fields, validate_name)
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
-from .scale import scale_view, with_replicas
 from .resources import unknown_builtin_fields
+from .scale import scale_view, with_replicas
 from .schema import CustomResourceSchemas
 from .selectors import ObjectFilter
 from .store import ObjectStore
@@ -105,7 +105,7 @@ class KubeAPI:
         if kind and kind != resource_type.kind:
             raise errors.bad_request(
                 f"the kind in the data ({kind}) does not match the expected kind ({resource_type.kind})")
-        if api_version and api_version.split("/")[0] != (resource_type.group or api_version.split("/")[0]):
+        if api_version and api_version != resource_type.group_version:
             raise errors.bad_request(f"the API version in the data ({api_version}) does not match the "
                                      f"expected API version ({resource_type.group_version})")
         metadata = obj.setdefault("metadata", {})
@@ -121,17 +121,18 @@ class KubeAPI:
         obj["apiVersion"] = resource_type.group_version
         obj["kind"] = resource_type.kind
 
-    def _require_namespace(self, resource_type, namespace, creating=True):
+    def _require_namespace(self, resource_type, namespace, name):
+        """Namespaced objects are created only in existing namespaces that are not terminating."""
         if not resource_type.namespaced:
             return
         ns = self.store.get(NAMESPACES, "", namespace)
         if ns is None:
             raise errors.not_found("namespaces", namespace)
-        if creating and ns["metadata"].get("deletionTimestamp"):
+        if ns["metadata"].get("deletionTimestamp"):
             raise errors.ApiError(
-                403, "Forbidden", f'{resource_type.plural} "" is forbidden: unable to create new content in '
+                403, "Forbidden", f'{resource_type.plural} "{name}" is forbidden: unable to create new content in '
                                   f'namespace {namespace} because it is being terminated',
-                {"kind": resource_type.plural, "causes": [{"reason": "NamespaceTerminating",
+                {"name": name, "kind": resource_type.plural, "causes": [{"reason": "NamespaceTerminating",
                                                            "message": f"namespace {namespace} is being "
                                                                       "terminated",
                                                            "field": "metadata.namespace"}]})
@@ -185,7 +186,7 @@ class KubeAPI:
         name = metadata["name"]
         validate_name(resource_type, name)
         with self.store.lock:
-            self._require_namespace(resource_type, namespace)
+            self._require_namespace(resource_type, namespace, name)
             if self.store.get(resource_type.key, namespace, name) is not None:
                 raise errors.already_exists(resource_type.plural, name, resource_type.group)
             for field in _SERVER_METADATA + ("resourceVersion", "managedFields"):
@@ -452,11 +453,13 @@ class KubeAPI:
         def depends_on_owner(obj):
             return any(ref.get("uid") == owner_uid for ref in obj["metadata"].get("ownerReferences") or [])
 
-        for type_key, obj in self.store.find(depends_on_owner):
-            references = obj["metadata"]["ownerReferences"]
+        for type_key, snapshot in self.store.find(depends_on_owner):
             resource_type = self._type_for_key(type_key)
-            if resource_type is None:
+            # Re-read: collecting an earlier dependent may already have deleted or changed this one.
+            obj = self.store.get(type_key, snapshot["metadata"].get("namespace"), snapshot["metadata"]["name"])
+            if resource_type is None or obj is None or obj["metadata"]["uid"] != snapshot["metadata"]["uid"]:
                 continue
+            references = obj["metadata"].get("ownerReferences") or []
             remaining = [ref for ref in references if ref.get("uid") != owner_uid]
             remaining_uids = {ref.get("uid") for ref in remaining}
             owner_alive = remaining_uids and self.store.find(lambda o: o["metadata"].get("uid") in remaining_uids)

@@ -99,8 +99,9 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         validation = self._param("fieldValidation") or "Warn"
         if validation not in ("Ignore", "Warn", "Strict"):
             raise errors.bad_request(f'fieldValidation parameter unsupported: "{validation}"')
-        return WriteOptions(dry_run=dry_run, manager=self._field_manager(), manager_given=bool(self._param("fieldManager")),
-                            field_validation=validation, force=_truthy(self._param("force")))
+        return WriteOptions(dry_run=dry_run, manager=self._field_manager(),
+                            manager_given=bool(self._param("fieldManager")), field_validation=validation,
+                            force=_truthy(self._param("force")))
 
     def _field_manager(self):
         manager = self._param("fieldManager")
