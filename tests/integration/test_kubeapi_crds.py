@@ -1,8 +1,12 @@
 """CustomResourceDefinitions: registration through the API, and admission of custom resources against the
 real upstream CRDs (pruning, defaulting, 422 Invalid with kube-apiserver's message shape)."""
+import glob
 import json
+import os
 
 import pytest
+
+from tests.integration.fixtures.kube import crd_dir
 
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
@@ -179,3 +183,20 @@ def test_kubectl_field_validation(kube_api, kube_namespace, kubectl, validate, r
         live = json.loads(kubectl("get", "-n", kube_namespace, "cephobjectstoreuser", f"u-{validate}",
                                   "-o", "json").stdout)
         assert live["spec"] == {"store": "s3"}
+
+
+def test_client_side_apply_of_a_big_crd_hits_the_annotation_limit(kube_api, kubectl):
+    """Like a real cluster: the last-applied annotation of the RayCluster CRD is over 256 KiB, so client-side
+    apply is refused and server-side apply works."""
+    path = glob.glob(os.path.join(crd_dir(), "RayCluster.*.yaml"))[0]
+    refused = kubectl("apply", "-f", path, check=False)
+    assert refused.returncode == 1
+    assert "metadata.annotations: Too long: may not be more than 262144 bytes" in refused.stderr
+    assert "serverside-applied" in kubectl("apply", "--server-side", "--force-conflicts", "-f", path).stdout
+
+
+def test_invalid_labels_are_refused(kube_api, kube_namespace):
+    status, body, _ = kube_api.request("POST", f"/api/v1/namespaces/{kube_namespace}/configmaps", {
+        "metadata": {"name": "bad-label", "labels": {"app": "not ok!"}}})
+    assert status == 422 and body["details"]["causes"][0]["field"] == "metadata.labels"
+    assert body["message"].startswith('ConfigMap "bad-label" is invalid: metadata.labels: Invalid value: "not ok!"')

@@ -12,8 +12,8 @@ import yaml
 from . import errors
 from .admission import apply_builtin_defaults
 from .crd import crd_status, default_crd, validate_crd
-from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths, new_uid, now_timestamp, owned_view,
-                         record_managed_fields, validate_name)
+from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths, metadata_causes, new_uid,
+                         now_timestamp, owned_view, record_managed_fields, validate_name)
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
 from .resources import unknown_builtin_fields
@@ -139,6 +139,9 @@ class KubeAPI:
 
     def _admit(self, resource_type, obj, old, options):
         """Type-specific defaulting and validation, shared by create and every kind of update."""
+        causes = metadata_causes(obj)
+        if causes:
+            raise errors.invalid(resource_type.kind, resource_type.group, obj["metadata"]["name"], causes)
         if resource_type.key == CRDS:
             default_crd(obj)
             validate_crd(obj)
@@ -267,13 +270,11 @@ class KubeAPI:
                 raise errors.conflict(resource_type.plural, name, resource_type.group)
             new = self._merge_server_fields(resource_type, old, obj, subresource)
             new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-            if resource_type.key == CRDS and subresource != "status":
+            if subresource == "status":
+                if resource_type.custom:  # status is validated against the schema too
+                    self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
+            else:
                 self._admit(resource_type, new, old, options)
-            elif resource_type.custom:
-                self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
-            elif subresource != "status":
-                self._check_builtin_fields(resource_type, new, options)
-                apply_builtin_defaults(resource_type, new, old)
             record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource, taken)
             return self._commit_update(resource_type, old, new, options.dry_run, subresource)
 
