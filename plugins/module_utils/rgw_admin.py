@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
 import socket
 import traceback
@@ -337,3 +338,99 @@ def user_view(user):
         },
         "suspended": bool(user.get("suspended")),
     }
+
+
+# -- converging a user: what it should look like, which calls get it there ---------------------------------
+def read_user(client, uid):
+    """(RGW's user JSON with user_quota, its user_view()) or (None, None) when there is no such user."""
+    user = client.get_user(uid)
+    if user is None:
+        return None, None
+    if "user_quota" not in user:  # some releases leave the quota out of the user info
+        user["user_quota"] = client.get_user_quota(uid)
+    return user, user_view(user)
+
+
+def desired_user_view(current, uid, display_name=None, caps=None, quota=None, suspended=None):
+    """The user_view() after applying the given settings to `current` (None: the user does not exist yet).
+
+    None means "leave as is" for every setting. caps (canonical perms) replaces the caps entirely.
+    quota is a dict of max_size (bytes), max_objects, max_buckets and enabled, each None to leave as is;
+    giving a size or object limit without `enabled` enables the quota.
+    """
+    if current is None:
+        current = {
+            "uid": uid,
+            "display_name": uid,
+            "caps": {},
+            "quota": {"enabled": False, "max_size": -1, "max_objects": -1, "max_buckets": None},
+            "suspended": False,
+        }
+    after = copy.deepcopy(current)
+    if display_name is not None:
+        after["display_name"] = display_name
+    if caps is not None:
+        after["caps"] = dict(caps)
+    if suspended is not None:
+        after["suspended"] = suspended
+    if quota is not None:
+        for key in ("max_size", "max_objects", "max_buckets"):
+            if quota.get(key) is not None:
+                after["quota"][key] = quota[key]
+        if quota.get("enabled") is not None:
+            after["quota"]["enabled"] = quota["enabled"]
+        elif quota.get("max_size") is not None or quota.get("max_objects") is not None:
+            after["quota"]["enabled"] = True
+    return after
+
+
+def plan_user_changes(current, after):
+    """The Admin Ops calls that turn view `current` (None: no user) into view `after`.
+
+    Returns a list of (RGWAdmin method name, kwargs); empty when nothing differs.
+    """
+    steps = []
+    uid = after["uid"]
+    if current is None:
+        steps.append(("create_user", dict(uid=uid, display_name=after["display_name"],
+                                          max_buckets=after["quota"]["max_buckets"],
+                                          suspended=after["suspended"] or None)))
+        current = {"caps": {}, "quota": {"enabled": False, "max_size": -1, "max_objects": -1}}
+    else:
+        changes = {}
+        if after["display_name"] != current["display_name"]:
+            changes["display_name"] = after["display_name"]
+        if after["quota"]["max_buckets"] != current["quota"]["max_buckets"]:
+            changes["max_buckets"] = after["quota"]["max_buckets"]
+        if after["suspended"] != current["suspended"]:
+            changes["suspended"] = after["suspended"]
+        if changes:
+            steps.append(("modify_user", dict(uid=uid, **changes)))
+    to_add, to_remove = caps_changes(current["caps"], after["caps"])
+    if to_add:
+        steps.append(("add_caps", dict(uid=uid, caps=to_add)))
+    if to_remove:
+        steps.append(("remove_caps", dict(uid=uid, caps=to_remove)))
+    quota_keys = ("enabled", "max_size", "max_objects")
+    if any(after["quota"][k] != current["quota"][k] for k in quota_keys):
+        steps.append(("set_user_quota", dict(uid=uid, **dict((k, after["quota"][k]) for k in quota_keys))))
+    return steps
+
+
+def apply_user_changes(client, uid, steps):
+    """Run the planned calls in order. If the user was created by these steps and a later one fails, delete
+    it again, so a failed run leaves no half-made user; the raised error says so."""
+    created = False
+    try:
+        for method, kwargs in steps:
+            getattr(client, method)(**kwargs)
+            created = created or method == "create_user"
+    except RGWAdminError as error:
+        if created:
+            try:
+                client.delete_user(uid, purge_data=True)
+                error.msg += " (the user %s created by this run was deleted again)" % uid
+            except RGWAdminError as cleanup_error:
+                error.msg += " (and the half-created user %s could not be deleted: %s)" % (uid, cleanup_error.msg)
+            error.args = (error.msg,)
+        raise

@@ -26,7 +26,7 @@ description:
   - Options that are not given are left as they are on an existing user, so a task that only names the
     user never changes it.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 options:
   name:
     description:
@@ -360,7 +360,6 @@ diff:
            "after": {"user": {"uid": "iceberg", "quota": {"max_size": 1073741824}}, "consumer_secrets": {}}}
 """
 
-import copy
 import hashlib
 import re
 import time
@@ -371,6 +370,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.lakehouse.platform.plugins.module_utils import rgw_admin
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
     REDACTED,
+    KindNotFound,
     KubeClient,
     KubeError,
     delete as kube_delete,
@@ -601,75 +601,6 @@ def make_diff(before_user, after_user, before_secrets, after_secrets):
 
 
 # -- backend rgw_admin -----------------------------------------------------------------------------------
-def desired_rgw_view(current, desired):
-    """The user view after applying `desired` to `current` (a user_view() or None for a new user)."""
-    if current is None:
-        current = {
-            "uid": desired["uid"],
-            "display_name": desired["uid"],
-            "caps": {},
-            "quota": {"enabled": False, "max_size": -1, "max_objects": -1, "max_buckets": None},
-            "suspended": False,
-        }
-    after = copy.deepcopy(current)
-    if desired["display_name"] is not None:
-        after["display_name"] = desired["display_name"]
-    if desired["caps"] is not None:
-        after["caps"] = dict(desired["caps"])
-    if desired["suspended"] is not None:
-        after["suspended"] = desired["suspended"]
-    quota = desired["quota"]
-    if quota is not None:
-        for key in ("max_size", "max_objects", "max_buckets"):
-            if quota[key] is not None:
-                after["quota"][key] = quota[key]
-        if quota["enabled"] is not None:
-            after["quota"]["enabled"] = quota["enabled"]
-        elif any(quota[k] is not None for k in ("max_size", "max_objects")):
-            after["quota"]["enabled"] = True
-    return after
-
-
-def plan_rgw_changes(current, after):
-    """Admin Ops calls that turn view `current` (None: no user) into view `after`, as (name, kwargs) pairs."""
-    steps = []
-    uid = after["uid"]
-    if current is None:
-        steps.append(("create_user", dict(uid=uid, display_name=after["display_name"],
-                                          max_buckets=after["quota"]["max_buckets"],
-                                          suspended=after["suspended"] or None)))
-        current = {"caps": {}, "quota": {"enabled": False, "max_size": -1, "max_objects": -1}}
-    else:
-        changes = {}
-        if after["display_name"] != current["display_name"]:
-            changes["display_name"] = after["display_name"]
-        if after["quota"]["max_buckets"] != current["quota"]["max_buckets"]:
-            changes["max_buckets"] = after["quota"]["max_buckets"]
-        if after["suspended"] != current["suspended"]:
-            changes["suspended"] = after["suspended"]
-        if changes:
-            steps.append(("modify_user", dict(uid=uid, **changes)))
-    to_add, to_remove = rgw_admin.caps_changes(current["caps"], after["caps"])
-    if to_add:
-        steps.append(("add_caps", dict(uid=uid, caps=to_add)))
-    if to_remove:
-        steps.append(("remove_caps", dict(uid=uid, caps=to_remove)))
-    quota_keys = ("enabled", "max_size", "max_objects")
-    if any(after["quota"][k] != current["quota"][k] for k in quota_keys):
-        steps.append(("set_user_quota", dict(uid=uid, **dict((k, after["quota"][k]) for k in quota_keys))))
-    return steps
-
-
-def read_rgw_user(client, uid):
-    """(RGW user JSON with user_quota, its view) or (None, None)."""
-    user = client.get_user(uid)
-    if user is None:
-        return None, None
-    if "user_quota" not in user:  # older gateways leave the quota out of the user info
-        user["user_quota"] = client.get_user_quota(uid)
-    return user, rgw_admin.user_view(user)
-
-
 def run_rgw_admin(module, desired, kube_for_copies):
     params = module.params
     check_mode = module.check_mode
@@ -682,36 +613,29 @@ def run_rgw_admin(module, desired, kube_for_copies):
     uid = desired["uid"]
     identity = "rgw_admin:%s/%s" % (client.endpoint, uid)
     # This read is also the check of endpoint and admin credentials: it comes before any write.
-    user, before = read_rgw_user(client, uid)
+    user, before = rgw_admin.read_user(client, uid)
 
     if params["state"] == "absent":
         changed = before is not None
         if changed and not check_mode:
             client.delete_user(uid, purge_data=params["purge_data"])
         copies_changed, copied, before_secrets = remove_copies(kube_for_copies, identity, desired["copies"],
-                                                               params["namespace"], check_mode, module)
+                                                               check_mode, module)
         return dict(changed=changed or copies_changed, user=None, access_key=None, secret_key=None,
                     endpoint=client.endpoint, secret_name=None, copied_to=copied,
                     diff=make_diff(before, None, before_secrets, {}))
 
-    after = desired_rgw_view(before, desired)
-    steps = plan_rgw_changes(before, after)
-    created = False
+    after = rgw_admin.desired_user_view(before, uid, display_name=desired["display_name"], caps=desired["caps"],
+                                        quota=desired["quota"], suspended=desired["suspended"])
+    steps = rgw_admin.plan_user_changes(before, after)
     if steps and not check_mode:
-        try:
-            for method, kwargs in steps:
-                getattr(client, method)(**kwargs)
-                created = created or method == "create_user"
-            user, after = read_rgw_user(client, uid)
-        except rgw_admin.RGWAdminError as e:
-            if created:
-                undo_creation(client, uid, e)
-            raise
+        rgw_admin.apply_user_changes(client, uid, steps)
+        user, after = rgw_admin.read_user(client, uid)
     access_key, secret_key = rgw_admin.first_s3_key(user)
     if user is not None and access_key is None and not check_mode:
         # A user made elsewhere without keys (generate-key=false): give it one so it can use S3.
         client.create_s3_key(uid)
-        user, after = read_rgw_user(client, uid)
+        user, after = rgw_admin.read_user(client, uid)
         access_key, secret_key = rgw_admin.first_s3_key(user)
         steps.append(("create_s3_key", {"uid": uid}))
     elif user is not None and access_key is None:
@@ -724,18 +648,6 @@ def run_rgw_admin(module, desired, kube_for_copies):
     return dict(changed=bool(steps) or copies_changed, user=after, access_key=access_key, secret_key=secret_key,
                 endpoint=client.endpoint, secret_name=None, copied_to=copied,
                 diff=make_diff(before, after, before_secrets, after_secrets))
-
-
-def undo_creation(client, uid, error):
-    """A user created by this run is deleted again when a later step fails, so nothing half-made stays."""
-    try:
-        client.delete_user(uid, purge_data=True)
-    except rgw_admin.RGWAdminError as cleanup_error:
-        error.msg = "%s (and the half-created user %s could not be deleted: %s)" % (error.msg, uid, cleanup_error.msg)
-        error.args = (error.msg,)
-        return
-    error.msg = "%s (the user %s created by this run was deleted again)" % (error.msg, uid)
-    error.args = (error.msg,)
 
 
 # -- backend rook ----------------------------------------------------------------------------------------
@@ -880,14 +792,18 @@ def run_rook(module, desired, client):
     name = desired["uid"]
     namespace = rook_namespace(params)
     identity = "rook:%s/%s" % (namespace, name)
-    live = client.get(ROOK_API_VERSION, ROOK_KIND, name, namespace)
+    try:
+        live = client.get(ROOK_API_VERSION, ROOK_KIND, name, namespace)
+    except KindNotFound:
+        # No Rook CRD: nothing to delete; ensure() below fails with a clear message outside check mode.
+        live = None
     before = rook_user_view(live)
 
     if params["state"] == "absent":
-        changed, _ = kube_delete(client, ROOK_API_VERSION, ROOK_KIND, name, namespace, check_mode,
-                                 wait=True, timeout=params["wait_timeout"])
-        copies_changed, copied, before_secrets = remove_copies(client, identity, desired["copies"], namespace,
-                                                               check_mode, module)
+        changed = kube_delete(client, ROOK_API_VERSION, ROOK_KIND, name, namespace, check_mode,
+                              wait=True, timeout=params["wait_timeout"])[0]
+        copies_changed, copied, before_secrets = remove_copies(client, identity, desired["copies"], check_mode,
+                                                               module)
         return dict(changed=changed or copies_changed, user=None, access_key=None, secret_key=None,
                     endpoint=params["endpoint"], secret_name=None, copied_to=copied,
                     diff=make_diff(before, None, before_secrets, {}))
@@ -972,7 +888,7 @@ def write_copies(client, identity, uid, copies, credentials, check_mode):
     return changed, copied, before, after
 
 
-def remove_copies(client, identity, copies, default_namespace, check_mode, module):
+def remove_copies(client, identity, copies, check_mode, module):
     """Delete this user's consumer Secrets: those listed in copy_to and those found by label.
 
     -> (changed, ['ns/name'], before {ns/name: redacted data}).
@@ -999,7 +915,7 @@ def remove_copies(client, identity, copies, default_namespace, check_mode, modul
             module.warn("Secret %s/%s was not written by ceph_s3_user for this user; left in place" % (namespace, name))
             continue
         before["%s/%s" % (namespace, name)] = redact_secret(secret).get("data") or {}
-        deleted, _ = kube_delete(client, "v1", "Secret", name, namespace, check_mode)
+        deleted = kube_delete(client, "v1", "Secret", name, namespace, check_mode)[0]
         changed = changed or deleted
         removed.append("%s/%s" % (namespace, name))
     return changed, removed, before

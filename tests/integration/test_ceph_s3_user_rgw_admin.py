@@ -87,7 +87,8 @@ def test_create_rerun_change_quota_delete(ceph_rgw, ceph_playbook):
 
     # quota change and delete in check mode: reported, not done
     offset = ceph_rgw.rgw_log_offset()
-    bigger = dict(base, quota={"max_size": "2Gi"})
+    bigger = dict(base)
+    bigger["quota"] = {"max_size": "2Gi"}
     run = ceph_playbook([task(rgw_args(ceph_rgw, **bigger), "would_grow"),
                          task(rgw_args(ceph_rgw, name=uid, state="absent"), "would_delete")],
                         check=True, diff=True)
@@ -148,10 +149,10 @@ def test_caps_suspension_and_a_key_for_a_keyless_user(ceph_rgw, ceph_playbook):
         task(rgw_args(ceph_rgw, name=uid, state="absent"), "delete"),
     ])
     assert run.rc == 0, run
-    clear, clear_again, _ = run.results
+    clear, clear_again, delete = run.results
     assert clear["changed"] is True and clear["user"]["caps"] == {} and clear["user"]["suspended"] is False
     assert clear_again["changed"] is False
-    assert user_info(ceph_rgw, uid) is None
+    assert delete["changed"] is True and user_info(ceph_rgw, uid) is None
 
 
 def test_bad_endpoint_and_bad_admin_keys_fail_clearly_and_create_nothing(ceph_rgw, ceph_playbook):

@@ -303,3 +303,55 @@ def test_parse_error():
 
 def test_botocore_is_required_and_present_here():
     assert rgw_admin.HAS_BOTOCORE
+
+
+# -- converging -------------------------------------------------------------------------------------------
+class ScriptedClient(object):
+    """Records calls; the method named in `fails` raises, as RGW would."""
+
+    def __init__(self, fails=()):
+        self.fails = fails
+        self.calls = []
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            if name in self.fails:
+                raise RGWAdminError("%s failed with HTTP 400" % name, 400, "InvalidArgument")
+        return call
+
+
+def test_apply_deletes_a_user_it_created_when_a_later_step_fails():
+    steps = [("create_user", {"uid": "u", "display_name": "u"}), ("set_user_quota", {"uid": "u"})]
+    client = ScriptedClient(fails=("set_user_quota",))
+    with pytest.raises(RGWAdminError) as caught:
+        rgw_admin.apply_user_changes(client, "u", steps)
+    assert client.calls == ["create_user", "set_user_quota", "delete_user"]
+    assert "created by this run was deleted again" in str(caught.value)
+
+
+def test_apply_says_when_the_cleanup_failed_too():
+    steps = [("create_user", {"uid": "u", "display_name": "u"}), ("add_caps", {"uid": "u"})]
+    client = ScriptedClient(fails=("add_caps", "delete_user"))
+    with pytest.raises(RGWAdminError) as caught:
+        rgw_admin.apply_user_changes(client, "u", steps)
+    assert "could not be deleted: delete_user failed" in caught.value.msg
+
+
+def test_apply_never_deletes_a_user_it_did_not_create():
+    client = ScriptedClient(fails=("set_user_quota",))
+    with pytest.raises(RGWAdminError):
+        rgw_admin.apply_user_changes(client, "u", [("set_user_quota", {"uid": "u"})])
+    assert client.calls == ["set_user_quota"]
+
+
+def test_read_user_fetches_the_quota_when_the_user_info_lacks_it():
+    class OldGateway(object):
+        def get_user(self, uid):
+            return {"user_id": uid, "display_name": uid, "caps": [], "keys": [], "max_buckets": 1000}
+
+        def get_user_quota(self, uid):
+            return {"enabled": True, "max_size": 5, "max_objects": -1}
+
+    user, view = rgw_admin.read_user(OldGateway(), "u")
+    assert view["quota"] == {"enabled": True, "max_size": 5, "max_objects": -1, "max_buckets": 1000}

@@ -22,9 +22,7 @@ from ansible_collections.lakehouse.platform.plugins.modules.ceph_s3_user import 
     build_object_user,
     copy_data,
     copy_labels,
-    desired_rgw_view,
     is_our_copy,
-    plan_rgw_changes,
     rook_failed,
     rook_ready,
     rook_user_view,
@@ -170,9 +168,11 @@ EXISTING = {
 
 
 def plan(current, **overrides):
+    """Validated module arguments -> (the user view they ask for, the Admin Ops calls to get there)."""
     desired = validate(rgw_params(**overrides))
-    after = desired_rgw_view(current, desired)
-    return after, plan_rgw_changes(current, after)
+    after = rgw_admin.desired_user_view(current, desired["uid"], display_name=desired["display_name"],
+                                        caps=desired["caps"], quota=desired["quota"], suspended=desired["suspended"])
+    return after, rgw_admin.plan_user_changes(current, after)
 
 
 def test_new_user_is_created_then_given_caps_and_quota():
