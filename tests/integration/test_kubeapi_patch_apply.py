@@ -150,3 +150,21 @@ def test_server_side_apply_conflicts_with_other_managers_unless_forced(kube_api,
     status, _, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(
         _deployment("owned", replicas=5)), APPLY)
     assert status == 200
+
+
+def test_server_side_apply_removes_list_items_it_no_longer_applies(kube_api, kube_namespace):
+    base = f"/apis/apps/v1/namespaces/{kube_namespace}/deployments/lists?fieldManager=role&force=true"
+    desired = _deployment("lists")
+    desired["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": "2"})
+    kube_api.request("PATCH", base, yaml.safe_dump(desired), APPLY)
+    # Another manager adds its own env entry, which must survive the role's next apply.
+    kube_api.request("PATCH", f"/apis/apps/v1/namespaces/{kube_namespace}/deployments/lists?fieldManager=other",
+                     {"spec": {"template": {"spec": {"containers": [
+                         {"name": "app", "env": [{"name": "C", "value": "3"}]}]}}}}, STRATEGIC)
+    smaller = _deployment("lists")
+    del smaller["spec"]["template"]["spec"]["containers"][1]  # the sidecar goes, env B goes
+    status, live, _ = kube_api.request("PATCH", base, yaml.safe_dump(smaller), APPLY)
+    assert status == 200
+    containers = live["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["app"]
+    assert containers[0]["env"] == [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}]

@@ -12,8 +12,9 @@ import yaml
 from . import errors
 from .admission import apply_builtin_defaults
 from .crd import crd_status, default_crd, validate_crd
-from .objectmeta import (apply_conflicts, fields_v1, generated_name, leaf_paths, metadata_causes, new_uid,
-                         now_timestamp, owned_view, record_managed_fields, validate_name)
+from .managedfields import (apply_conflicts, dropped_paths, fields_v1, owned_view, record_managed_fields,
+                            remove_path)
+from .objectmeta import generated_name, metadata_causes, new_uid, now_timestamp, validate_name
 from .patch import json_patch, merge_patch, strategic_merge
 from .registry import ResourceRegistry
 from .resources import unknown_builtin_fields
@@ -163,7 +164,7 @@ class KubeAPI:
         unknown = unknown_builtin_fields(resource_type.kind, obj)
         if not unknown or options.field_validation == "Ignore":
             for path in unknown:
-                _remove_path(obj, tuple(path.split(".")))
+                remove_path(obj, tuple(path.split(".")))
             return
         messages = [f'unknown field "{path}"' for path in unknown]
         if options.field_validation == "Strict":
@@ -172,7 +173,7 @@ class KubeAPI:
                                      + ", ".join(messages))
         options.warnings.extend(messages)
         for path in unknown:
-            _remove_path(obj, tuple(path.split(".")))
+            remove_path(obj, tuple(path.split(".")))
 
     def create(self, resource_type, namespace, body, options=None, applied=None):
         options = options or WriteOptions()
@@ -201,7 +202,8 @@ class KubeAPI:
             if resource_type.has_status and resource_type.key not in _KEEPS_STATUS_ON_CREATE:
                 obj.pop("status", None)
             self._admit(resource_type, obj, None, options)
-            record_managed_fields(obj, None, options.manager, resource_type.group_version, applied, requested=body)
+            record_managed_fields(obj, None, options.manager, resource_type.group_version, applied, requested=body,
+                                  keyed=not resource_type.custom)
             if options.dry_run:
                 return self._present(resource_type, obj)
             stored = self.store.write(resource_type.key, obj)
@@ -275,7 +277,8 @@ class KubeAPI:
                     self.schemas.admit(resource_type, new, options.field_validation, options.warnings)
             else:
                 self._admit(resource_type, new, old, options)
-            record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource, taken)
+            record_managed_fields(new, old, options.manager, resource_type.group_version, applied, subresource, taken,
+                                  keyed=not resource_type.custom)
             return self._commit_update(resource_type, old, new, options.dry_run, subresource)
 
     def replace(self, resource_type, namespace, name, body, subresource="", options=None):
@@ -327,7 +330,7 @@ class KubeAPI:
                     raise errors.not_found(resource_type.plural, name, resource_type.group)
                 return self.create(resource_type, namespace, applied, options, applied=applied)
             current = self._present(resource_type, copy.deepcopy(old))
-            conflicts = apply_conflicts(current, applied, manager)
+            conflicts = apply_conflicts(current, applied, manager, keyed=not resource_type.custom)
             if conflicts and not options.force:
                 raise errors.apply_conflict(conflicts)
             if resource_type.custom:
@@ -337,9 +340,9 @@ class KubeAPI:
             previous = next((e for e in old["metadata"].get("managedFields") or []
                              if e.get("manager") == manager and e.get("operation") == "Apply"), None)
             if previous is not None:
-                applied_now = leaf_paths(fields_v1(owned_view(applied)))
-                for path in leaf_paths(previous.get("fieldsV1")) - applied_now:
-                    _remove_path(merged, path)
+                applied_fields = fields_v1(owned_view(applied), keyed=not resource_type.custom)
+                for path in dropped_paths(previous.get("fieldsV1"), applied_fields):
+                    remove_path(merged, path)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._update(resource_type, namespace, name, merged, subresource, options, old=old,
                                 applied=applied, taken={path for _m, _v, path in conflicts})
@@ -509,13 +512,3 @@ def _require_object(doc):
     if not isinstance(doc, dict):
         raise errors.bad_request("the patch must be a JSON object")
     return doc
-
-
-def _remove_path(obj, path):
-    current = obj
-    for part in path[:-1]:
-        current = current.get(part) if isinstance(current, dict) else None
-        if current is None:
-            return
-    if isinstance(current, dict):
-        current.pop(path[-1], None)

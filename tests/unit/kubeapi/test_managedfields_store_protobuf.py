@@ -1,10 +1,10 @@
-"""Managed-fields bookkeeping, the versioned store's event history, and protobuf body decoding."""
+"""Managed-fields bookkeeping (keyed lists too), the versioned store's event history, and protobuf body decoding."""
 import base64
 
 import pytest
 
-from tests.kubeapi.objectmeta import (apply_conflicts, changed_fields, fields_v1, leaf_paths, record_managed_fields,
-                                      without_paths)
+from tests.kubeapi.managedfields import (apply_conflicts, changed_fields, dropped_paths, fields_v1, leaf_paths,
+                                         record_managed_fields, remove_path, value_at, without_paths)
 from tests.kubeapi.protobuf import MAGIC, decode_object
 from tests.kubeapi.scale import _selector_string
 from tests.kubeapi.store import ObjectStore, ResourceVersionTooOld
@@ -24,6 +24,33 @@ def test_changed_fields_and_without_paths():
     assert without_paths(owned, {("spec", "b", "c")}) == {"f:spec": {"f:a": {}, "f:b": {"f:d": {}}}}
     assert without_paths(owned, {("spec", "b")}) == {"f:spec": {"f:a": {}}}
     assert without_paths(owned, {("spec",)}) == {}
+
+
+def test_keyed_lists_for_builtin_kinds():
+    spec = {"containers": [{"name": "app", "image": "a", "env": [{"name": "X", "value": "1"}]},
+                           {"name": "side", "image": "s"}], "args": ["x"]}
+    fields = fields_v1({"spec": spec}, keyed=True)
+    assert fields == {"f:spec": {"f:containers": {
+        'k:{"name":"app"}': {"f:name": {}, "f:image": {}, "f:env": {'k:{"name":"X"}': {"f:name": {}, "f:value": {}}}},
+        'k:{"name":"side"}': {"f:name": {}, "f:image": {}}}, "f:args": {}}}
+    assert fields_v1({"spec": spec}) == {"f:spec": {"f:containers": {}, "f:args": {}}}  # custom: atomic
+    path = ("spec", "containers", 'k:{"name":"app"}', "env", 'k:{"name":"X"}', "value")
+    assert path in leaf_paths(fields) and value_at({"spec": spec}, path) == "1"
+    changed = changed_fields({"spec": spec}, {"spec": dict(spec, containers=[dict(spec["containers"][0], image="b"),
+                                                                              spec["containers"][1]])}, keyed=True)
+    assert changed == {"f:spec": {"f:containers": {'k:{"name":"app"}': {"f:image": {}}}}}
+
+
+def test_dropped_paths_remove_whole_items_no_longer_applied():
+    before = fields_v1({"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}],
+                                 "paused": True}}, keyed=True)
+    after = fields_v1({"spec": {"containers": [{"name": "a", "image": "1"}]}}, keyed=True)
+    dropped = dropped_paths(before, after)
+    assert dropped == {("spec", "containers", 'k:{"name":"b"}'), ("spec", "paused")}
+    obj = {"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}], "paused": True}}
+    for path in dropped:
+        remove_path(obj, path)
+    assert obj == {"spec": {"containers": [{"name": "a", "image": "1"}]}}
 
 
 def _live(**managers):
