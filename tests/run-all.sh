@@ -15,6 +15,7 @@ VENV=$ROOT/.venv
 export PATH=$VENV/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/collections
 export PYTHONDONTWRITEBYTECODE=1
+export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0  # plain CI logs
 mkdir -p .tmp/results
 rm -f .tmp/results/*.xml
 
