@@ -1,7 +1,9 @@
 """HTTP front end: URL routing, request decoding, JSON/watch responses, request counting."""
 import json
 import re
+import sys
 import time
+import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
@@ -126,6 +128,13 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             self._send_json(exc.code, exc.status())
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as exc:  # a server bug: answer like kube-apiserver's 500 and keep the traceback
+            traceback.print_exc(file=sys.stderr)
+            try:
+                self._send_json(500, errors.ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",
+                                                     {"causes": [{"message": repr(exc)}]}).status())
+            except OSError:
+                pass
 
     def _test_endpoint(self, path):
         counters = self.server.counters
@@ -228,6 +237,9 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         dry_run = "All" in self.query.get("dryRun", [])
         counters = self.server.counters
         method = self.command
+        if rtype.namespaced and not namespace and method != "GET":
+            # The all-namespaces collection of a namespaced type is read-only.
+            raise errors.method_not_allowed()
 
         def count(verb, is_dry_run=False):
             counters.record(verb, rtype.group, rtype.plural, sub, is_dry_run)
@@ -313,7 +325,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
     def _watch(self, rtype, namespace, label_selector, field_selector):
         api = self.server.api
         selector = ObjectFilter(namespace if rtype.namespaced else None, label_selector, field_selector)
-        timeout = float(self._param("timeoutSeconds") or 1800)
+        timeout = float(self._param("timeoutSeconds") or 0) or 1800  # 0/absent: the server's own limit
         deadline = time.monotonic() + timeout
         requested = self._param("resourceVersion")
         self.send_response(200)
