@@ -23,8 +23,24 @@ class PlaybookRun:
     def output(self):
         return self.stdout + self.stderr
 
+    def changed_tasks(self):
+        """Names of the tasks that reported a change (from the default callback's output)."""
+        changed, task = [], None
+        for line in self.stdout.splitlines():
+            if line.startswith("TASK ["):
+                task = line[len("TASK ["):].split("]")[0]
+            elif line.startswith("changed:") and task and task not in changed:
+                changed.append(task)
+        return changed
+
+    def errors(self):
+        """The failure reports in the output (ansible-core prints them as "[ERROR]" / "fatal:" blocks)."""
+        text = self.output
+        spots = [i for marker in ("[ERROR]", "fatal:", "FAILED!") for i in [text.find(marker)] if i >= 0]
+        return text[min(spots):min(spots) + 4000] if spots else text[-2000:]
+
     def __repr__(self):
-        return "PlaybookRun(rc=%s)\n%s\nresults: %s" % (self.returncode, self.output[-6000:], json.dumps(self.results)[:3000])
+        return "PlaybookRun(rc=%s)\n%s\nresults: %s" % (self.returncode, self.errors(), json.dumps(self.results)[:2000])
 
 
 def run_playbook(tmp_path, tasks, extra_vars=None, env=None, check=False, diff=False, tags=None, timeout=600,
