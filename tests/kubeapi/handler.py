@@ -46,8 +46,6 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             log.write("%s %s\n" % (self.log_date_time_string(), format % args))
             log.flush()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self._dispatch()  # noqa: E731
-
     # ---- plumbing --------------------------------------------------------------------------------
     def _read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -136,6 +134,8 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815 - http.server's naming
+
     def _test_endpoint(self, path):
         counters = self.server.counters
         if path == "/_test/requests" and self.command == "GET":
@@ -181,6 +181,12 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             group, version = (match.group(2) or ""), (match.group(1) or match.group(3))
             if registry.api_resource_list(group, version) is not None:
                 return self._send_json(200, openapi_v3_group_version(registry, group, version))
+        match = _RESOURCE_PATH.match(path)
+        if match:
+            group = match.group("group") or ""
+            listing = registry.api_resource_list(group, match.group("core_version") or match.group("version"))
+            if listing is not None:
+                return self._send_json(200, listing)
         match = re.match(r"^/apis/([^/]+)$", path)
         if match and registry.api_group(match.group(1)):
             return self._send_json(200, registry.api_group(match.group(1)))
@@ -195,13 +201,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         version = match.group("core_version") or match.group("version")
         rest = [p for p in (match.group("rest") or "").split("/") if p]
         if not rest:
-            if self.command == "GET":
-                listing = self.server.api.registry.api_resource_list(group, version)
-                if listing is not None:
-                    self.server.counters.record("discovery", resource=path)
-                    self._send_json(200, listing)
-                    return False
-            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource", {})
+            return None  # /api/v1, /apis/<group>/<version>: an APIResourceList
         legacy_watch = rest[0] == "watch"
         if legacy_watch:
             rest = rest[1:]
@@ -230,8 +230,6 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
 
     # ---- resource verbs ----------------------------------------------------------------------------
     def _serve_resource(self, request, raw):
-        if request is False:
-            return
         api = self.server.api
         rtype, namespace, name, sub = request.resource_type, request.namespace, request.name, request.subresource
         dry_run = "All" in self.query.get("dryRun", [])
