@@ -77,3 +77,20 @@ def load_rendered(directory):
         assert key not in objects, "object rendered twice: %s" % (key,)
         objects[key] = obj
     return objects
+
+
+def create_ready_node(kube_api, name, cpu="64", memory="256Gi", pods="110"):
+    """A Ready, schedulable Node (nodes are cluster-wide on the shared test server: delete it afterwards)."""
+    status, body, _ = kube_api.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
+                                                                "metadata": {"name": name}})
+    assert status == 201, body
+    figures = {"cpu": cpu, "memory": memory, "pods": pods}
+    status, body, _ = kube_api.request("PATCH", "/api/v1/nodes/%s/status" % name, {"status": {
+        "allocatable": figures, "capacity": figures, "conditions": [{"type": "Ready", "status": "True"}]}},
+        content_type="application/merge-patch+json")
+    assert status == 200, body
+    return name
+
+
+def delete_node(kube_api, name):
+    kube_api.request("DELETE", "/api/v1/nodes/" + name)

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from tests.integration.k8s_compare import create_ready_node, delete_node
+
 DECLARED = {
     "nodes": [{"name": "node-1", "cpu": "8", "memory": "32Gi", "requested": {"cpu": "2", "memory": "8Gi"}},
               {"name": "node-2", "cpu": "8", "memory": "32Gi", "requested": {"cpu": "2", "memory": "8Gi"}}],
@@ -116,18 +118,10 @@ def _lease(kube_api, namespace):
 
 @pytest.fixture
 def roomy_node(kube_api):
-    """A Ready node with room for the budgets (nodes are cluster-wide; the fit may use others too)."""
-    name = "preflight-" + uuid.uuid4().hex[:8]
-    status, body, _ = kube_api.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
-                                                                "metadata": {"name": name}})
-    assert status == 201, body
-    status, body, _ = kube_api.request("PATCH", "/api/v1/nodes/%s/status" % name, {"status": {
-        "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"},
-        "capacity": {"cpu": "64", "memory": "256Gi", "pods": "110"},
-        "conditions": [{"type": "Ready", "status": "True"}]}}, content_type="application/merge-patch+json")
-    assert status == 200, body
+    """A Ready node with room for the budgets (the fit may use other tests' nodes too)."""
+    name = create_ready_node(kube_api, "preflight-" + uuid.uuid4().hex[:8])
     yield name
-    kube_api.request("DELETE", "/api/v1/nodes/" + name)
+    delete_node(kube_api, name)
 
 
 def apply_play(namespace, **overrides):

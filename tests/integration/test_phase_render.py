@@ -1,0 +1,241 @@
+"""playbooks/phase1.yml end to end, in a private copy of the collection.
+
+Render mode (the embedded default inventory, no cluster): the GitOps tree, objectives and report are
+written, a second run changes nothing, tags limit a rerun or roll one component back, a failure is
+rescued and recorded, and a refused preflight writes nothing. Apply mode against the API test server:
+the objects stored by the server are exactly the labelled objects render writes, the run lock is
+released, objectives are kept in a ConfigMap, and a second run changes nothing.
+
+Component roles that are not in the checkout yet are replaced by stand-ins (tests/integration/phase_copy.py).
+"""
+import json
+import os
+import uuid
+
+import pytest
+import yaml
+
+from tests.integration.k8s_compare import create_ready_node, delete_node, is_subset, load_rendered
+from tests.integration.phase_copy import (PHASE1_COMPONENTS, copy_collection, default_fake_objects,
+                                          ensure_phase1_components, fake_component, recap, run_playbook)
+
+# What the real component roles render (checked for those present in the checkout).
+EXPECTED_KINDS = {
+    "s3_storage": {"Namespace", "CephObjectStoreUser"},
+    "postgres": {"Cluster", "ScheduledBackup"},
+    "hive_metastore": {"HelmRelease", "HelmRepository"},
+}
+RUN_RECORDS = {"report.md", "report.json"}
+
+
+def tree_snapshot(build):
+    """{relative path: content} of every file under build/ except the per-run report."""
+    snapshot = {}
+    for root, _dirs, files in os.walk(str(build)):
+        for name in files:
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, str(build))
+            if os.path.basename(relative) not in RUN_RECORDS:
+                with open(path) as handle:
+                    snapshot[relative] = handle.read()
+    return snapshot
+
+
+def secret_values_in(build):
+    """Rendered Secrets carrying data, and files mentioning a value-like password/key field."""
+    problems = []
+    for root, _dirs, files in os.walk(str(build)):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path) as handle:
+                text = handle.read()
+            if name.endswith(".yaml"):
+                for doc in yaml.safe_load_all(text):
+                    if isinstance(doc, dict) and doc.get("kind") == "Secret" and (doc.get("data") or doc.get("stringData")):
+                        problems.append(path)
+            for marker in ("password:", "\"password\":", "secretKey:", "AWS_SECRET_ACCESS_KEY:"):
+                for line in text.splitlines():
+                    stripped = line.strip()
+                    if stripped.startswith(marker) and stripped[len(marker):].strip() not in ("", "null"):
+                        problems.append("%s: %s" % (path, stripped))
+    return problems
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One collection copy, phase 1 rendered twice with the default inventory."""
+    collection = copy_collection(tmp_path_factory.mktemp("phase1-render"))
+    faked = ensure_phase1_components(collection)
+    first = run_playbook(collection, "playbooks/phase1.yml")
+    build = collection / "build"
+    after_first = tree_snapshot(build)
+    first_report = json.loads((build / "phase1" / "report.json").read_text())
+    second = run_playbook(collection, "playbooks/phase1.yml")
+    return {"collection": collection, "build": build, "faked": faked, "first": first, "second": second,
+            "after_first": after_first, "first_report": first_report, "after_second": tree_snapshot(build)}
+
+
+def test_render_writes_the_gitops_tree_objectives_and_report(rendered):
+    phase = rendered["build"] / "phase1"
+    top = yaml.safe_load((phase / "kustomization.yaml").read_text())
+    assert top["resources"] == sorted(PHASE1_COMPONENTS)
+    for component in PHASE1_COMPONENTS:
+        kustomization = yaml.safe_load((phase / component / "kustomization.yaml").read_text())
+        files = sorted(p.name for p in (phase / component).glob("*.yaml")
+                       if p.name not in ("kustomization.yaml", "secret-references.yaml"))
+        assert kustomization["resources"] == files, component
+        for name in files:
+            obj = yaml.safe_load((phase / component / name).read_text())
+            assert obj["metadata"]["labels"]["lakehouse.platform/component"] == component
+            assert obj["metadata"]["labels"]["lakehouse.platform/phase"] == "phase1"
+    objects = load_rendered(str(phase))
+    for component, kinds in EXPECTED_KINDS.items():
+        if component not in rendered["faked"]:
+            found = {kind for (kind, _ns, _name), obj in objects.items()
+                     if obj["metadata"]["labels"]["lakehouse.platform/component"] == component}
+            assert kinds <= found, (component, found)
+    assert secret_values_in(rendered["build"]) == []
+
+    objectives = json.loads((phase / "objectives.json").read_text())
+    assert [(o["id"], o["state"]) for o in objectives["objectives"]] == [
+        ("1.1", "completed"), ("1.2", "completed"), ("1.3", "completed"), ("1.4", "completed")]
+    assert objectives["current_status"]["state"] == "completed"
+    assert objectives["override"]["why"].startswith("Manual override from the Phase 1 runbook")
+    assert objectives["override"]["measured"] == "146Gi" and objectives["override"]["threshold"] == "200Gi"
+
+    report = rendered["first_report"]
+    assert report["outcome"] == "succeeded" and report["mode"] == "render"
+    assert [c["component"] for c in report["components"]] == PHASE1_COMPONENTS
+    assert all(c["timing"]["status"] == "ok" and c["timing"]["duration_s"] >= 0 for c in report["components"])
+    assert report["override"]["who"] == objectives["override"]["who"]
+    assert report["health"]["before"]["summary"] == "83.1% (108/130 pods)"
+    assert report["storage"]["before"]["capacity"] == "146Gi"
+    assert report["fit"]["fits"] is True
+    assert {c["action"] for c in report["changes"]} == {"rendered"}
+    markdown = (phase / "report.md").read_text()
+    assert "**Manual override** by" in markdown and "| 1.4 | Metadata Backup | completed |" in markdown
+
+
+def test_second_render_changes_nothing(rendered):
+    assert recap(rendered["second"].stdout)["changed"] == 0
+    assert rendered["after_second"] == rendered["after_first"]
+    report = json.loads((rendered["build"] / "phase1" / "report.json").read_text())
+    assert report["changes"] == []
+
+
+def test_objective_tag_runs_one_objective(rendered):
+    run = run_playbook(rendered["collection"], "playbooks/phase1.yml", "--tags", "objective_1_3")
+    report = json.loads((rendered["build"] / "phase1" / "report.json").read_text())
+    assert [c["component"] for c in report["components"]] == ["iceberg"]
+    assert recap(run.stdout)["changed"] == 0
+    assert tree_snapshot(rendered["build"]) == rendered["after_first"]
+
+
+def test_status_playbook_by_fqcn_prints_the_objectives(rendered):
+    run = run_playbook(rendered["collection"], "lakehouse.platform.status")
+    assert "1.3 | Iceberg Table Operations | completed" in run.stdout
+    assert "current_status" in run.stdout
+
+
+def test_rollback_tag_removes_one_component_from_the_tree(rendered):
+    run_playbook(rendered["collection"], "lakehouse.platform.phase1", "--tags", "rollback_metadata_backup")
+    phase = rendered["build"] / "phase1"
+    assert not (phase / "metadata_backup").exists()
+    assert (phase / "iceberg" / "kustomization.yaml").exists()
+    assert yaml.safe_load((phase / "kustomization.yaml").read_text())["resources"] == sorted(
+        set(PHASE1_COMPONENTS) - {"metadata_backup"})
+    objectives = json.loads((phase / "objectives.json").read_text())
+    assert {o["id"]: o["state"] for o in objectives["objectives"]} == {
+        "1.1": "completed", "1.2": "completed", "1.3": "completed", "1.4": "pending"}
+
+
+def test_failure_is_rescued_recorded_and_reported(tmp_path):
+    collection = copy_collection(tmp_path)
+    ensure_phase1_components(collection)
+    fake_component(collection, "iceberg", default_fake_objects("iceberg"), fail_in="wait")
+    run = run_playbook(collection, "playbooks/phase1.yml", check=False)
+    assert run.returncode != 0
+    assert "phase1 failed in iceberg (objective 1.3" in run.stdout
+    assert "iceberg: injected failure in wait" in run.stdout
+    phase = collection / "build" / "phase1"
+    objectives = json.loads((phase / "objectives.json").read_text())
+    states = {o["id"]: o for o in objectives["objectives"]}
+    assert [states[i]["state"] for i in ("1.1", "1.2", "1.3", "1.4")] == ["completed", "completed", "failed", "pending"]
+    assert "iceberg: injected failure in wait" in states["1.3"]["message"]
+    report = json.loads((phase / "report.json").read_text())
+    assert report["outcome"] == "failed" and report["failure"]["component"] == "iceberg"
+    assert [c["timing"]["status"] for c in report["components"]] == ["ok", "ok", "ok", "failed"]
+    # The failure stops the phase: metadata backup never ran.
+    assert "metadata_backup" not in [c["component"] for c in report["components"]]
+
+
+def test_refused_preflight_writes_nothing(tmp_path):
+    collection = copy_collection(tmp_path)
+    ensure_phase1_components(collection)
+    run = run_playbook(collection, "playbooks/phase1.yml", "-e", "platform_override_reason=''", check=False)
+    assert run.returncode != 0
+    assert "storage used is 146Gi, below the trigger of 200Gi" in run.stdout
+    assert not (collection / "build").exists()
+
+
+def _apply_inventory(collection, kube_api, state_namespace):
+    inventory = collection / "inventories" / "apply-test"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+    (inventory / "group_vars" / "all" / "platform.yml").write_text(yaml.safe_dump({
+        "platform_mode": "apply", "platform_kubeconfig": kube_api.kubeconfig,
+        "platform_state_namespace": state_namespace, "platform_operator": "phase-test",
+        "platform_phase_triggers": {"phase1": {"storage_used": "1Ei"}},
+        "platform_override_reason": "Integration test of the phase framework against the API test server.",
+        "platform_render_dir": str(collection / "build")}))
+    return "inventories/apply-test"
+
+
+@pytest.fixture
+def phase_node(kube_api):
+    name = create_ready_node(kube_api, "phase-" + uuid.uuid4().hex[:8])
+    yield name
+    delete_node(kube_api, name)
+
+
+def test_apply_stores_exactly_what_render_writes_and_reruns_change_nothing(tmp_path, kube_api, phase_node):
+    suffix = uuid.uuid4().hex[:6]
+    namespace, state_namespace = "dp-" + suffix, "state-" + suffix
+    collection = copy_collection(tmp_path)
+    for index, component in enumerate(PHASE1_COMPONENTS):  # stand-ins for every component: a framework test
+        fake_component(collection, component, default_fake_objects(component, namespace, with_namespace=index == 0))
+    inventory = _apply_inventory(collection, kube_api, state_namespace)
+
+    run_playbook(collection, "playbooks/phase1.yml")  # render, default inventory
+    rendered_objects = load_rendered(str(collection / "build" / "phase1"))
+
+    first = run_playbook(collection, "-i", inventory, "playbooks/phase1.yml", env=kube_api.env)
+    client = kube_api.client()
+    stored = {}
+    for api_version, kind in {(o["apiVersion"], o["kind"]) for o in rendered_objects.values()}:
+        resource = client.resources.get(api_version=api_version, kind=kind)
+        for item in resource.get(label_selector="app.kubernetes.io/managed-by=lakehouse.platform").to_dict()["items"]:
+            labels = item["metadata"].get("labels") or {}
+            if labels.get("lakehouse.platform/phase") == "phase1" and (
+                    item["metadata"].get("namespace") == namespace or item["metadata"]["name"] == namespace):
+                stored[(kind, item["metadata"].get("namespace", ""), item["metadata"]["name"])] = item
+    assert sorted(stored) == sorted(rendered_objects)
+    for key, obj in rendered_objects.items():
+        assert is_subset(obj, stored[key]) == [], key
+
+    core = client.resources.get(api_version="v1", kind="ConfigMap")
+    objectives = json.loads(core.get(name="lakehouse-platform-objectives", namespace=state_namespace).data["phase1"])
+    assert objectives["current_status"]["state"] == "completed" and objectives["mode"] == "apply"
+    recorded = json.loads(core.get(name="lakehouse-platform-inventory-s3-storage", namespace=state_namespace).data["objects"])
+    assert {(r["kind"], r["name"]) for r in recorded} == {("Namespace", namespace), ("ConfigMap", "s3-storage-settings")}
+    leases = client.resources.get(api_version="coordination.k8s.io/v1", kind="Lease")
+    assert leases.get(namespace=state_namespace).to_dict()["items"] == []  # released
+    report = json.loads((collection / "build" / "phase1" / "report.json").read_text())
+    assert report["mode"] == "apply" and report["lock"]["released"] is True
+    assert {c["action"] for c in report["changes"]} == {"created"}
+    assert "after" in report["health"] and report["capacity_source"] == "cluster"
+
+    second = run_playbook(collection, "-i", inventory, "playbooks/phase1.yml", env=kube_api.env)
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-4000:]
+    assert recap(first.stdout)["changed"] > 0
