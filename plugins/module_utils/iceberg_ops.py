@@ -218,6 +218,19 @@ class TableCheck(object):
         if actual != expected:
             raise IcebergCheckError(step, "%s: expected %r, got %r" % (what, expected, actual), self.report)
 
+    def remove(self):
+        """state=absent: purge the check table, then drop the check namespace when it is left empty."""
+        self.report["table_dropped"] = self._step("purge_table", self._purge)
+        namespace_exists = self._step("find_namespace", self._namespace_exists)
+        if namespace_exists:
+            tables = self._step("list_tables", lambda: self.catalog.list_tables(self.namespace))
+            if not tables:
+                self._step("drop_namespace", self._drop_namespace)
+        return self.report
+
+    def _namespace_exists(self):
+        return (self.namespace,) in [tuple(ns) for ns in self.catalog.list_namespaces()]
+
     def _purge_table(self):
         self.report["table_dropped"] = self._purge()
 

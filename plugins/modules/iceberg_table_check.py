@@ -86,6 +86,14 @@ options:
     description: Rows written by each of the two appends.
     type: int
     default: 100
+  state:
+    description:
+      - V(present) runs the check.
+      - V(absent) removes what a check with O(cleanup=false) left behind, for rollback; it purges the check table
+        and drops the check namespace if no other table is in it.
+    type: str
+    choices: [present, absent]
+    default: present
   cleanup:
     description:
       - Purge the table (data and metadata files) and drop the namespace if this run created it.
@@ -121,7 +129,15 @@ EXAMPLES = r"""
     s3_access_key: "{{ iceberg_s3.access_key }}"
     s3_secret_key: "{{ iceberg_s3.secret_key }}"
   register: iceberg
-  no_log: false
+
+- name: Remove a check table kept with cleanup=false
+  lakehouse.platform.iceberg_table_check:
+    state: absent
+    catalog_uri: thrift://hive-metastore.data-platform.svc:9083
+    warehouse: s3a://warehouse
+    s3_endpoint: http://rook-ceph-rgw-storage.storage.svc:80
+    s3_access_key: "{{ iceberg_s3.access_key }}"
+    s3_secret_key: "{{ iceberg_s3.secret_key }}"
 
 - name: Same check with a SQL catalog on PostgreSQL
   lakehouse.platform.iceberg_table_check:
@@ -250,6 +266,7 @@ def argument_spec():
         table=dict(type="str", default="phase1_check"),
         rows=dict(type="int", default=100),
         cleanup=dict(type="bool", default=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
     )
 
 
@@ -304,10 +321,15 @@ def main():
 
     check = TableCheck(catalog, params["namespace"], params["table"], params["rows"], params["warehouse"])
     try:
-        report = check.run(cleanup=params["cleanup"])
+        if params["state"] == "absent":
+            report = check.remove()
+            changed = report["table_dropped"] or report["namespace_dropped"]
+        else:
+            report = check.run(cleanup=params["cleanup"])
+            changed = not params["cleanup"]
     except IcebergCheckError as exc:
         module.fail_json(msg=str(exc), failed_step=exc.step, check_mode=False, **exc.report)
-    module.exit_json(changed=not params["cleanup"], check_mode=False, **report)
+    module.exit_json(changed=changed, check_mode=False, **report)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,14 @@ def test_catalog_properties_for_ceph():
     assert props["s3.force-virtual-addressing"] == "false"
     assert props["s3.resolve-region"] == "false"
     assert props["s3.endpoint"] == "http://rgw:80"
+
+
+def test_state_absent_removes_a_kept_table_and_its_empty_namespace(local_catalog, capsys):
+    kept, failed = run(dict(local_catalog, cleanup=False), capsys)
+    assert not failed and kept["changed"] is True
+    removed, failed = run(dict(local_catalog, state="absent"), capsys)
+    assert not failed
+    assert removed["changed"] is True and removed["table_dropped"] and removed["namespace_dropped"]
+    assert files_under(local_catalog["warehouse"][len("file://"):]) == []
+    again, failed = run(dict(local_catalog, state="absent"), capsys)
+    assert not failed and again["changed"] is False
