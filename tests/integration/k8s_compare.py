@@ -32,11 +32,11 @@ HELMREPOSITORY_CRD = {
 
 
 def ensure_helmrepository_crd(kube_api):
-    status, body, _ = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
-                                       + HELMREPOSITORY_CRD["metadata"]["name"])
+    status, body, _headers = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                                              + HELMREPOSITORY_CRD["metadata"]["name"])
     if status == 404:
-        status, body, _ = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                                           HELMREPOSITORY_CRD)
+        status, body, _headers = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                                  HELMREPOSITORY_CRD)
         assert status in (200, 201), body
 
 
@@ -81,11 +81,11 @@ def load_rendered(directory):
 
 def create_ready_node(kube_api, name, cpu="64", memory="256Gi", pods="110"):
     """A Ready, schedulable Node (nodes are cluster-wide on the shared test server: delete it afterwards)."""
-    status, body, _ = kube_api.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
-                                                                "metadata": {"name": name}})
+    status, body, _headers = kube_api.request("POST", "/api/v1/nodes",
+                                              {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
     assert status == 201, body
     figures = {"cpu": cpu, "memory": memory, "pods": pods}
-    status, body, _ = kube_api.request("PATCH", "/api/v1/nodes/%s/status" % name, {"status": {
+    status, body, _headers = kube_api.request("PATCH", "/api/v1/nodes/%s/status" % name, {"status": {
         "allocatable": figures, "capacity": figures, "conditions": [{"type": "Ready", "status": "True"}]}},
         content_type="application/merge-patch+json")
     assert status == 200, body

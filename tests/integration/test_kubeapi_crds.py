@@ -25,14 +25,14 @@ def _widget_crd(scope="Namespaced"):
 
 
 def test_crd_registers_a_type_and_deleting_it_removes_type_and_objects(kube_api, kube_namespace, kubectl):
-    status, crd, _ = kube_api.request("POST", CRD_PATH, _widget_crd())
+    status, crd, _headers = kube_api.request("POST", CRD_PATH, _widget_crd())
     assert status == 201
     conditions = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
     assert conditions == {"NamesAccepted": "True", "Established": "True"}
     assert crd["status"]["acceptedNames"]["singular"] == "widget"
     assert crd["status"]["acceptedNames"]["listKind"] == "WidgetList"
     try:
-        _, resources, _ = kube_api.request("GET", "/apis/example.test/v1")
+        _status, resources, _headers = kube_api.request("GET", "/apis/example.test/v1")
         widget = next(r for r in resources["resources"] if r["name"] == "widgets")
         assert widget["kind"] == "Widget" and widget["shortNames"] == ["wd"] and widget["namespaced"]
         kubectl("apply", "-n", kube_namespace, "-f", "-", input=json.dumps(
@@ -41,14 +41,14 @@ def test_crd_registers_a_type_and_deleting_it_removes_type_and_objects(kube_api,
         assert live["spec"] == {"size": 3}
     finally:
         kube_api.request("DELETE", CRD_PATH + "/widgets.example.test")
-    status, _, _ = kube_api.request("GET", f"/apis/example.test/v1/namespaces/{kube_namespace}/widgets/w1")
+    status, _body, _headers = kube_api.request("GET", f"/apis/example.test/v1/namespaces/{kube_namespace}/widgets/w1")
     assert status == 404
-    _, groups, _ = kube_api.request("GET", "/apis")
+    _status, groups, _headers = kube_api.request("GET", "/apis")
     assert "example.test" not in {g["name"] for g in groups["groups"]}
     # Recreating the CRD does not resurrect old objects.
     kube_api.request("POST", CRD_PATH, _widget_crd())
     try:
-        _, listing, _ = kube_api.request("GET", "/apis/example.test/v1/widgets")
+        _status, listing, _headers = kube_api.request("GET", "/apis/example.test/v1/widgets")
         assert listing["items"] == [] and listing["kind"] == "WidgetList"
     finally:
         kube_api.request("DELETE", CRD_PATH + "/widgets.example.test")
@@ -57,16 +57,16 @@ def test_crd_registers_a_type_and_deleting_it_removes_type_and_objects(kube_api,
 def test_invalid_crd_is_refused(kube_api):
     crd = _widget_crd()
     crd["metadata"]["name"] = "wrong.example.test"
-    status, body, _ = kube_api.request("POST", CRD_PATH, crd)
+    status, body, _headers = kube_api.request("POST", CRD_PATH, crd)
     assert status == 422 and body["details"]["causes"][0]["field"] == "metadata.name"
 
 
 def test_cluster_scoped_custom_resources(kube_api):
     kube_api.request("POST", CRD_PATH, _widget_crd(scope="Cluster"))
     try:
-        status, created, _ = kube_api.request("POST", "/apis/example.test/v1/widgets",
-                                              {"apiVersion": "example.test/v1", "kind": "Widget",
-                                               "metadata": {"name": "global"}})
+        status, created, _headers = kube_api.request("POST", "/apis/example.test/v1/widgets",
+                                                     {"apiVersion": "example.test/v1", "kind": "Widget",
+                                                      "metadata": {"name": "global"}})
         assert status == 201 and "namespace" not in created["metadata"]
     finally:
         kube_api.request("DELETE", CRD_PATH + "/widgets.example.test")
@@ -83,8 +83,8 @@ def _doris(name, **fe):
 
 
 def test_doris_wrong_type_is_422_with_the_real_message(kube_api, kube_namespace):
-    status, body, _ = _post(kube_api, kube_namespace, "doris.selectdb.com", "v1", "dorisclusters",
-                            _doris("doris", replicas="three"))
+    status, body, _headers = _post(kube_api, kube_namespace, "doris.selectdb.com", "v1", "dorisclusters",
+                                   _doris("doris", replicas="three"))
     assert status == 422
     assert body == {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -100,7 +100,7 @@ def test_doris_wrong_type_is_422_with_the_real_message(kube_api, kube_namespace)
 def test_doris_missing_required_image(kube_api, kube_namespace):
     body = _doris("doris")
     del body["spec"]["beSpec"]["image"]
-    status, error, _ = _post(kube_api, kube_namespace, "doris.selectdb.com", "v1", "dorisclusters", body)
+    status, error, _headers = _post(kube_api, kube_namespace, "doris.selectdb.com", "v1", "dorisclusters", body)
     assert status == 422
     assert error["details"]["causes"] == [{"reason": "FieldValueRequired", "field": "spec.beSpec.image",
                                            "message": "Required value"}]
@@ -110,7 +110,7 @@ def test_doris_missing_required_image(kube_api, kube_namespace):
 def test_ceph_object_store_user_enum(kube_api, kube_namespace):
     body = {"apiVersion": "ceph.rook.io/v1", "kind": "CephObjectStoreUser", "metadata": {"name": "u"},
             "spec": {"store": "s3", "capabilities": {"bucket": "everything"}, "opMask": ["read", "fly"]}}
-    status, error, _ = _post(kube_api, kube_namespace, "ceph.rook.io", "v1", "cephobjectstoreusers", body)
+    status, error, _headers = _post(kube_api, kube_namespace, "ceph.rook.io", "v1", "cephobjectstoreusers", body)
     assert status == 422
     causes = {c["field"]: c for c in error["details"]["causes"]}
     assert causes["spec.capabilities.bucket"] == {
@@ -134,12 +134,12 @@ def test_raycluster_defaults_and_required_fields_in_both_served_versions(kube_ap
         assert headers["Warning"] == '299 - "unknown field \\"spec.notAField\\""'
         assert created["spec"]["workerGroupSpecs"][0]["maxReplicas"] == 2147483647  # defaulted
     # Both versions are served from one storage, without conversion.
-    _, listing, _ = kube_api.request("GET", f"/apis/ray.io/v1/namespaces/{kube_namespace}/rayclusters")
+    _status, listing, _headers = kube_api.request("GET", f"/apis/ray.io/v1/namespaces/{kube_namespace}/rayclusters")
     assert sorted(i["metadata"]["name"] for i in listing["items"]) == ["rc-v1", "rc-v1alpha1"]
     assert {i["apiVersion"] for i in listing["items"]} == {"ray.io/v1"}
     missing = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "bad"},
                "spec": {"workerGroupSpecs": [{"template": {}}]}}
-    status, error, _ = _post(kube_api, kube_namespace, "ray.io", "v1", "rayclusters", missing)
+    status, error, _headers = _post(kube_api, kube_namespace, "ray.io", "v1", "rayclusters", missing)
     fields = {c["field"] for c in error["details"]["causes"]}
     assert status == 422 and {"spec.headGroupSpec", "spec.workerGroupSpecs[0].groupName"} <= fields
 
@@ -147,12 +147,12 @@ def test_raycluster_defaults_and_required_fields_in_both_served_versions(kube_ap
 def test_cnpg_cluster_defaults_and_enum(kube_api, kube_namespace):
     body = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"},
             "spec": {"storage": {"size": "1Gi"}}}
-    status, created, _ = _post(kube_api, kube_namespace, "postgresql.cnpg.io", "v1", "clusters", body)
+    status, created, _headers = _post(kube_api, kube_namespace, "postgresql.cnpg.io", "v1", "clusters", body)
     assert status == 201
     assert created["spec"]["instances"] == 1 and created["spec"]["logLevel"] == "info"
     body["metadata"]["name"] = "pg2"
     body["spec"]["logLevel"] = "loud"
-    status, error, _ = _post(kube_api, kube_namespace, "postgresql.cnpg.io", "v1", "clusters", body)
+    status, error, _headers = _post(kube_api, kube_namespace, "postgresql.cnpg.io", "v1", "clusters", body)
     assert status == 422 and error["details"]["causes"][0] == {
         "reason": "FieldValueNotSupported", "field": "spec.logLevel",
         "message": 'Unsupported value: "loud": supported values: "error", "warning", "info", "debug", "trace"'}
@@ -163,10 +163,10 @@ def test_updates_are_validated_too(kube_api, kube_namespace):
             "spec": {"instances": 2, "storage": {"size": "1Gi"}}}
     _post(kube_api, kube_namespace, "postgresql.cnpg.io", "v1", "clusters", body)
     path = f"/apis/postgresql.cnpg.io/v1/namespaces/{kube_namespace}/clusters/pg"
-    status, error, _ = kube_api.request("PATCH", path, {"spec": {"instances": "many"}},
-                                        "application/merge-patch+json")
+    status, error, _headers = kube_api.request("PATCH", path, {"spec": {"instances": "many"}},
+                                               "application/merge-patch+json")
     assert status == 422 and error["details"]["causes"][0]["field"] == "spec.instances"
-    _, live, _ = kube_api.request("GET", path)
+    _status, live, _headers = kube_api.request("GET", path)
     assert live["spec"]["instances"] == 2
 
 
@@ -196,7 +196,7 @@ def test_client_side_apply_of_a_big_crd_hits_the_annotation_limit(kube_api, kube
 
 
 def test_invalid_labels_are_refused(kube_api, kube_namespace):
-    status, body, _ = kube_api.request("POST", f"/api/v1/namespaces/{kube_namespace}/configmaps", {
+    status, body, _headers = kube_api.request("POST", f"/api/v1/namespaces/{kube_namespace}/configmaps", {
         "metadata": {"name": "bad-label", "labels": {"app": "not ok!"}}})
     assert status == 422 and body["details"]["causes"][0]["field"] == "metadata.labels"
     assert body["message"].startswith('ConfigMap "bad-label" is invalid: metadata.labels: Invalid value: "not ok!"')

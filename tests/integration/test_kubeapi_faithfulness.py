@@ -17,8 +17,9 @@ MANIFESTS = [
                   {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 8080}],
                    "env": [{"name": "MODE", "value": "test"}]}]}}}},
     {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "ray", "labels": {"app": "lake"}},
-     "spec": {"headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [
-         {"name": "ray-head", "image": "rayproject/ray:2.46.0"}]}}},
+     "spec": {"headGroupSpec": {"rayStartParams": {},
+                                "template": {"spec": {"containers": [
+                                    {"name": "ray-head", "image": "rayproject/ray:2.46.0"}]}}},
               "workerGroupSpecs": [{"groupName": "cpu", "replicas": 1, "minReplicas": 1, "maxReplicas": 3,
                                     "rayStartParams": {}, "template": {"spec": {"containers": [
                                         {"name": "ray-worker", "image": "rayproject/ray:2.46.0"}]}}}]}},
@@ -52,7 +53,7 @@ def _normalized(obj):
 def _snapshot(kube_api, namespace):
     objects = {}
     for api_version, plural in RESOURCES:
-        _, listing, _ = kube_api.request("GET", _path(api_version, plural, namespace) + "?labelSelector=app%3Dlake")
+        _status, listing, _headers = kube_api.request("GET", _path(api_version, plural, namespace) + "?labelSelector=app%3Dlake")
         for item in listing["items"]:
             objects[(item["kind"], item["metadata"]["name"])] = item
     return objects
@@ -172,7 +173,7 @@ def test_k8s_info_label_selectors_and_state_absent(kube_api, kube_namespace, k8s
                                  "name": "cm-0"}},
     ])
     assert run.rc == 0, run
-    _, both, neither_env, deleted, already_gone = run.results
+    _created, both, neither_env, deleted, already_gone = run.results
     assert [r["metadata"]["name"] for r in both["resources"]] == ["cm-0"]
     assert [r["metadata"]["name"] for r in neither_env["resources"]] == ["cm-2"]
     assert deleted["changed"] is True and already_gone["changed"] is False

@@ -19,7 +19,7 @@ def test_typed_create_commands(kube_api, kubectl):
         assert cm["data"] == {"a": "1", "b": "2"}
         assert secret["data"] == {"user": "YWRtaW4="} and secret["type"] == "Opaque"
         assert kubectl("get", "sa", "robot", "-n", namespace, "-o", "name").stdout.strip() == "serviceaccount/robot"
-        _, ns, _ = kube_api.request("GET", f"/api/v1/namespaces/{namespace}")
+        _status, ns, _headers = kube_api.request("GET", f"/api/v1/namespaces/{namespace}")
         assert ns["status"]["phase"] == "Active"
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false")
@@ -32,7 +32,7 @@ def test_scale_label_annotate_and_delete(kube_api, kube_namespace, kubectl):
                                         "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
     kubectl("apply", "-n", kube_namespace, "-f", "-", input=json.dumps(deployment))
     kubectl("scale", "-n", kube_namespace, "deployment/web", "--replicas=4")
-    _, scale, _ = kube_api.request("GET", f"/apis/apps/v1/namespaces/{kube_namespace}/deployments/web/scale")
+    _status, scale, _headers = kube_api.request("GET", f"/apis/apps/v1/namespaces/{kube_namespace}/deployments/web/scale")
     assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 4 and scale["status"]["selector"] == "app=web"
     kubectl("label", "-n", kube_namespace, "deployment/web", "tier=front")
     kubectl("annotate", "-n", kube_namespace, "deployment/web", "note=hello")
@@ -53,7 +53,7 @@ def test_scale_subresource_of_a_custom_resource(kube_api, kube_namespace, kubect
         "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"},
         "spec": {"instances": 1, "storage": {"size": "1Gi"}}}))
     kubectl("scale", "-n", kube_namespace, "clusters.postgresql.cnpg.io/pg", "--replicas=3")
-    _, live, _ = kube_api.request("GET", f"/apis/postgresql.cnpg.io/v1/namespaces/{kube_namespace}/clusters/pg")
+    _status, live, _headers = kube_api.request("GET", f"/apis/postgresql.cnpg.io/v1/namespaces/{kube_namespace}/clusters/pg")
     assert live["spec"]["instances"] == 3
 
 
@@ -87,7 +87,7 @@ def test_builtin_unknown_fields_follow_field_validation(kube_api, kube_namespace
             'unknown field "dat"') in strict.stderr
     warned = kubectl("apply", "-n", kube_namespace, "--validate=warn", "-f", "-", input=manifest)
     assert 'Warning: unknown field "dat"' in warned.stderr
-    _, stored, _ = kube_api.request("GET", f"/api/v1/namespaces/{kube_namespace}/configmaps/typo")
+    _status, stored, _headers = kube_api.request("GET", f"/api/v1/namespaces/{kube_namespace}/configmaps/typo")
     assert "dat" not in stored
 
 
@@ -95,7 +95,7 @@ def test_delete_collection_by_label(kube_api, kube_namespace, kubectl):
     for name, app in (("a", "x"), ("b", "x"), ("c", "y")):
         kube_api.request("POST", f"/api/v1/namespaces/{kube_namespace}/configmaps",
                          {"metadata": {"name": name, "labels": {"app": app}}})
-    status, _, _ = kube_api.request("DELETE", f"/api/v1/namespaces/{kube_namespace}/configmaps?labelSelector=app%3Dx")
+    status, _body, _headers = kube_api.request("DELETE", f"/api/v1/namespaces/{kube_namespace}/configmaps?labelSelector=app%3Dx")
     assert status == 200
     remaining = kubectl("get", "-n", kube_namespace, "configmaps", "-o", "name").stdout.split()
     assert remaining == ["configmap/c"]

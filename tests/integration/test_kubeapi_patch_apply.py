@@ -43,23 +43,23 @@ def test_strategic_merge_is_refused_for_custom_resources(kube_api, kube_namespac
     kube_api.request("POST", path, {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "r"},
                                     "spec": {"headGroupSpec": {"template": {"spec": {"containers": [
                                         {"name": "h", "image": "ray"}]}}}}})
-    status, body, _ = kube_api.request("PATCH", path + "/r", {"spec": {"suspend": True}}, STRATEGIC)
+    status, body, _headers = kube_api.request("PATCH", path + "/r", {"spec": {"suspend": True}}, STRATEGIC)
     assert status == 415 and body["reason"] == "UnsupportedMediaType"
     assert "application/strategic-merge-patch+json" not in body["message"]
-    status, body, _ = kube_api.request("PATCH", path + "/r", {"spec": {"suspend": True}}, MERGE)
+    status, body, _headers = kube_api.request("PATCH", path + "/r", {"spec": {"suspend": True}}, MERGE)
     assert status == 200 and body["spec"]["suspend"] is True
-    status, body, _ = kube_api.request("PATCH", path + "/r", [{"op": "remove", "path": "/spec/suspend"}], JSON_PATCH)
+    status, body, _headers = kube_api.request("PATCH", path + "/r", [{"op": "remove", "path": "/spec/suspend"}], JSON_PATCH)
     assert status == 200 and "suspend" not in body["spec"]
 
 
 def test_patch_with_stale_resource_version_conflicts(kube_api, kube_namespace):
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    _, created, _ = kube_api.request("POST", path, {"metadata": {"name": "c"}, "data": {"a": "1"}})
+    _status, created, _headers = kube_api.request("POST", path, {"metadata": {"name": "c"}, "data": {"a": "1"}})
     kube_api.request("PATCH", path + "/c", {"data": {"a": "2"}}, MERGE)
-    status, body, _ = kube_api.request("PATCH", path + "/c", {
+    status, body, _headers = kube_api.request("PATCH", path + "/c", {
         "metadata": {"resourceVersion": created["metadata"]["resourceVersion"]}, "data": {"a": "3"}}, MERGE)
     assert status == 409 and body["reason"] == "Conflict"
-    status, _, _ = kube_api.request("PATCH", path + "/ghost", {"data": {}}, MERGE)
+    status, _body, _headers = kube_api.request("PATCH", path + "/ghost", {"data": {}}, MERGE)
     assert status == 404
 
 
@@ -67,21 +67,21 @@ def test_server_side_apply_creates_updates_and_forgets_fields(kube_api, kube_nam
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps/ssa"
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "labels": {"a": "1"}},
               "data": {"x": "1", "y": "2"}}
-    status, created, _ = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
-                                          APPLY)
+    status, created, _headers = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
+                                                 APPLY)
     assert status == 201 and created["data"] == {"x": "1", "y": "2"}
     entry = next(e for e in created["metadata"]["managedFields"] if e["manager"] == "tool")
     assert entry["operation"] == "Apply" and entry["fieldsV1"]["f:data"] == {"f:x": {}, "f:y": {}}
     # Another manager's field survives; the field "tool" stopped applying is removed.
     kube_api.request("PATCH", path + "?fieldManager=other", {"data": {"z": "3"}}, MERGE)
     config["data"] = {"x": "10"}
-    status, updated, _ = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
-                                          APPLY)
+    status, updated, _headers = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
+                                                 APPLY)
     assert status == 200 and updated["data"] == {"x": "10", "z": "3"}
-    status, again, _ = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
-                                        APPLY)
+    status, again, _headers = kube_api.request("PATCH", path + "?fieldManager=tool&force=true", yaml.safe_dump(config),
+                                               APPLY)
     assert again["metadata"]["resourceVersion"] == updated["metadata"]["resourceVersion"]
-    status, _, _ = kube_api.request("PATCH", path, yaml.safe_dump(config), APPLY)
+    status, _body, _headers = kube_api.request("PATCH", path, yaml.safe_dump(config), APPLY)
     assert status == 400  # apply needs a fieldManager
 
 
@@ -101,29 +101,29 @@ def test_kubectl_server_side_apply(kube_api, kube_namespace, kubectl):
 
 def test_dry_run_persists_nothing_and_emits_no_events(kube_api, kube_namespace):
     base = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    _, created, _ = kube_api.request("POST", base, {"metadata": {"name": "keep"}, "data": {"a": "1"}})
+    _status, created, _headers = kube_api.request("POST", base, {"metadata": {"name": "keep"}, "data": {"a": "1"}})
     revision = created["metadata"]["resourceVersion"]
-    status, would_be, _ = kube_api.request("POST", base + "?dryRun=All",
-                                           {"metadata": {"name": "new"}, "data": {"a": "1"}})
+    status, would_be, _headers = kube_api.request("POST", base + "?dryRun=All",
+                                                  {"metadata": {"name": "new"}, "data": {"a": "1"}})
     assert status == 201 and would_be["metadata"]["name"] == "new" and would_be["metadata"]["uid"]
     assert kube_api.request("GET", base + "/new")[0] == 404
-    status, body, _ = kube_api.request("POST", base + "?dryRun=All", {"metadata": {"name": "keep"}})
+    status, body, _headers = kube_api.request("POST", base + "?dryRun=All", {"metadata": {"name": "keep"}})
     assert status == 409  # dry run still validates against the live state
-    _, patched, _ = kube_api.request("PATCH", base + "/keep?dryRun=All", {"data": {"a": "2"}}, MERGE)
+    _status, patched, _headers = kube_api.request("PATCH", base + "/keep?dryRun=All", {"data": {"a": "2"}}, MERGE)
     assert patched["data"] == {"a": "2"}
     current = kube_api.request("GET", base + "/keep")[1]
-    _, replaced, _ = kube_api.request("PUT", base + "/keep?dryRun=All", dict(current, data={"a": "3"}))
+    _status, replaced, _headers = kube_api.request("PUT", base + "/keep?dryRun=All", dict(current, data={"a": "3"}))
     assert replaced["data"] == {"a": "3"}
-    _, applied, _ = kube_api.request("PATCH", base + "/applied?dryRun=All&fieldManager=t",
-                                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\n", APPLY)
+    _status, applied, _headers = kube_api.request("PATCH", base + "/applied?dryRun=All&fieldManager=t",
+                                                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\n", APPLY)
     assert applied["metadata"]["name"] == "applied"
-    status, _, _ = kube_api.request("DELETE", base + "/keep?dryRun=All")
+    status, _body, _headers = kube_api.request("DELETE", base + "/keep?dryRun=All")
     assert status == 200
-    status, live, _ = kube_api.request("GET", base + "/keep")
+    status, live, _headers = kube_api.request("GET", base + "/keep")
     assert live["data"] == {"a": "1"} and live["metadata"]["resourceVersion"] == revision
     assert kube_api.request("GET", base + "/applied")[0] == 404
     # Nothing happened since `revision`: a watch from there delivers no event before its timeout.
-    status, stream, _ = kube_api.request("GET", base + f"?watch=true&resourceVersion={revision}&timeoutSeconds=1")
+    status, stream, _headers = kube_api.request("GET", base + f"?watch=true&resourceVersion={revision}&timeoutSeconds=1")
     assert status == 200 and stream == ""
 
 
@@ -131,23 +131,23 @@ def test_server_side_apply_conflicts_with_other_managers_unless_forced(kube_api,
     base = f"/apis/apps/v1/namespaces/{kube_namespace}/deployments"
     kube_api.request("POST", base + "?fieldManager=kubectl-client-side-apply", _deployment("owned"))
     desired = _deployment("owned", replicas=3)
-    status, body, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
+    status, body, _headers = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
     assert status == 409 and body["reason"] == "Conflict"
     assert body["message"] == ('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using '
                                "apps/v1: .spec.replicas")
     assert body["details"]["causes"] == [{"reason": "FieldManagerConflict", "field": ".spec.replicas",
                                           "message": 'conflict with "kubectl-client-side-apply" using apps/v1'}]
-    status, forced, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible&force=true",
-                                         yaml.safe_dump(desired), APPLY)
+    status, forced, _headers = kube_api.request("PATCH", base + "/owned?fieldManager=ansible&force=true",
+                                                yaml.safe_dump(desired), APPLY)
     assert status == 200 and forced["spec"]["replicas"] == 3
     owners = {e["manager"]: e["fieldsV1"]["f:spec"] for e in forced["metadata"]["managedFields"]}
     assert "f:replicas" in owners["ansible"] and "f:replicas" not in owners["kubectl-client-side-apply"]
     # An update by another manager takes the field over; the next apply without force conflicts with it.
     kube_api.request("PATCH", base + "/owned?fieldManager=autoscaler", {"spec": {"replicas": 5}}, MERGE)
-    status, body, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
+    status, body, _headers = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(desired), APPLY)
     assert status == 409 and '"autoscaler"' in body["message"]
     # Applying the live value again is no conflict (shared ownership).
-    status, _, _ = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(
+    status, _body, _headers = kube_api.request("PATCH", base + "/owned?fieldManager=ansible", yaml.safe_dump(
         _deployment("owned", replicas=5)), APPLY)
     assert status == 200
 
@@ -163,7 +163,7 @@ def test_server_side_apply_removes_list_items_it_no_longer_applies(kube_api, kub
                          {"name": "app", "env": [{"name": "C", "value": "3"}]}]}}}}, STRATEGIC)
     smaller = _deployment("lists")
     del smaller["spec"]["template"]["spec"]["containers"][1]  # the sidecar goes, env B goes
-    status, live, _ = kube_api.request("PATCH", base, yaml.safe_dump(smaller), APPLY)
+    status, live, _headers = kube_api.request("PATCH", base, yaml.safe_dump(smaller), APPLY)
     assert status == 200
     containers = live["spec"]["template"]["spec"]["containers"]
     assert [c["name"] for c in containers] == ["app"]

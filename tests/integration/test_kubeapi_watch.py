@@ -49,7 +49,7 @@ def test_label_filtered_watch_sees_objects_enter_and_leave(kube_api, kube_namesp
 
 def test_raw_watch_stream_resumes_from_resource_version(kube_api, kube_namespace):
     base = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    _, first, _ = kube_api.request("POST", base, {"metadata": {"name": "a"}})
+    _status, first, _headers = kube_api.request("POST", base, {"metadata": {"name": "a"}})
     kube_api.request("POST", base, {"metadata": {"name": "b"}})
     since = first["metadata"]["resourceVersion"]
     status, body, headers = kube_api.request("GET", base + f"?watch=1&resourceVersion={since}&timeoutSeconds=1",
@@ -59,13 +59,13 @@ def test_raw_watch_stream_resumes_from_resource_version(kube_api, kube_namespace
     events = [json.loads(line) for line in body.splitlines()]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "b")]
     assert events[0]["object"]["kind"] == "ConfigMap" and events[0]["object"]["apiVersion"] == "v1"
-    status, body, _ = kube_api.request("GET", f"/api/v1/watch/namespaces/{kube_namespace}/configmaps/a"
-                                              "?timeoutSeconds=1", decode=False)
+    status, body, _headers = kube_api.request("GET", f"/api/v1/watch/namespaces/{kube_namespace}/configmaps/a"
+                                                     "?timeoutSeconds=1", decode=False)
     assert [json.loads(line)["object"]["metadata"]["name"] for line in body.splitlines()] == ["a"]
 
 
 def test_too_old_resource_version_gets_410_error_event(kube_api, kube_namespace):
-    status, body, _ = kube_api.request(
+    status, body, _headers = kube_api.request(
         "GET", f"/api/v1/namespaces/{kube_namespace}/configmaps?watch=true&resourceVersion=5&timeoutSeconds=1",
         decode=False)
     event = json.loads(body.splitlines()[0])

@@ -133,10 +133,9 @@ class KubeAPI:
             raise errors.ApiError(
                 403, "Forbidden", f'{resource_type.plural} "{name}" is forbidden: unable to create new content in '
                                   f'namespace {namespace} because it is being terminated',
-                {"name": name, "kind": resource_type.plural, "causes": [{"reason": "NamespaceTerminating",
-                                                           "message": f"namespace {namespace} is being "
-                                                                      "terminated",
-                                                           "field": "metadata.namespace"}]})
+                {"name": name, "kind": resource_type.plural,
+                 "causes": [{"reason": "NamespaceTerminating", "message": f"namespace {namespace} is being terminated",
+                             "field": "metadata.namespace"}]})
 
     def _admit(self, resource_type, obj, old, options):
         """Type-specific defaulting and validation, shared by create and every kind of update."""

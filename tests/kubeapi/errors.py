@@ -100,7 +100,7 @@ def apply_conflict(conflicts):
         causes.append({"reason": "FieldManagerConflict", "message": f"conflict with {label}", "field": field})
     count = len(conflicts)
     if count == 1:
-        (label, fields), = by_manager.items()
+        label, fields = next(iter(by_manager.items()))  # one conflict, so one manager
         summary = f"conflict with {label}: {fields[0]}"
     else:
         summary = "\n".join(f"conflicts with {label}:\n" + "\n".join(f"- {f}" for f in fields)

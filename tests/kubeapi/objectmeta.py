@@ -24,7 +24,7 @@ def new_uid():
 
 
 def generated_name(prefix):
-    return prefix + "".join(random.choice(_GENERATE_ALPHABET) for _ in range(5))
+    return prefix + "".join(random.choice(_GENERATE_ALPHABET) for _position in range(5))
 
 
 def validate_name(resource_type, name):
@@ -54,7 +54,7 @@ ANNOTATIONS_SIZE_LIMIT = 256 * 1024  # apimachinery TotalAnnotationSizeLimitB
 
 
 def _label_key_errors(key):
-    prefix, _, name = key.rpartition("/")
+    prefix, _separator, name = key.rpartition("/")
     problems = []
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
         problems.append("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "

@@ -1,6 +1,7 @@
 """The /scale subresource: an autoscaling/v1 Scale view of an object's replica count."""
 from . import errors
 
+
 def _parts(json_path):
     return [p for p in (json_path or "").split(".") if p]
 

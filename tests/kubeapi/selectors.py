@@ -76,7 +76,7 @@ class LabelSelector:
                     number, bound = int(value), int(values[0])
                 except (TypeError, ValueError):
                     return False
-                if (op == ">" and not number > bound) or (op == "<" and not number < bound):
+                if (op == ">" and number <= bound) or (op == "<" and number >= bound):
                     return False
         return True
 

@@ -37,7 +37,7 @@ def test_keyed_lists_for_builtin_kinds():
     path = ("spec", "containers", 'k:{"name":"app"}', "env", 'k:{"name":"X"}', "value")
     assert path in leaf_paths(fields) and value_at({"spec": spec}, path) == "1"
     changed = changed_fields({"spec": spec}, {"spec": dict(spec, containers=[dict(spec["containers"][0], image="b"),
-                                                                              spec["containers"][1]])}, keyed=True)
+                                                                             spec["containers"][1]])}, keyed=True)
     assert changed == {"f:spec": {"f:containers": {'k:{"name":"app"}': {"f:image": {}}}}}
 
 
