@@ -183,7 +183,6 @@ class TestWorkloads:
             time.sleep(0.05)
         assert {"Running", "Failed"} <= seen
 
-
     def test_pods_and_claims_someone_else_reports_on_are_left_alone(self, simulators, kube, kube_namespace):
         def bare(name):
             return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kube_namespace},
@@ -264,7 +263,7 @@ class TestRook:
                      "data": {"ak": base64.b64encode(b"BYOACCESS").decode(),
                               "sk": base64.b64encode(b"byosecret").decode()}})
         kube.create(object_user("byo", kube_namespace, keys=[{"accessKeyRef": {"name": "byo", "key": "ak"},
-                                                               "secretKeyRef": {"name": "byo", "key": "sk"}}]))
+                                                              "secretKeyRef": {"name": "byo", "key": "sk"}}]))
         get = getter(kube, "ceph.rook.io/v1", "CephObjectStoreUser", "byo", kube_namespace)
         user = wait_for(get, lambda u: status(u).get("phase") == "Ready")
         assert [k["name"] for k in status(user)["keys"]] == ["byo"]
@@ -512,7 +511,7 @@ class TestCloudNativePG:
 
 class TestCloudNativePGOnRealPostgres:
     def test_initdb_creates_the_database_on_the_real_server(self, simulators_with_postgres, postgres,
-                                                             kube_namespace):
+                                                            kube_namespace):
         kube = simulators_with_postgres.kube
         database = f"hive_{kube_namespace.replace('-', '_')}"
         kube.create(pg_cluster("hms", kube_namespace, initdb={
@@ -619,7 +618,7 @@ class TestArgoCD:
         assert status(app)["history"][-1]["revision"] == "4.5.6"
 
     def test_requested_workloads_are_tracked_and_removed_with_the_application(self, simulators, kube,
-                                                                               kube_namespace):
+                                                                              kube_namespace):
         kube.create(application("mlflow", kube_namespace, annotations={f"{PREFIX}/workloads": "mlflow,mlflow-db"}))
         app = wait_for(getter(kube, "argoproj.io/v1alpha1", "Application", "mlflow", kube_namespace),
                        lambda a: (status(a).get("health") or {}).get("status") == "Healthy")

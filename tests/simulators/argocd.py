@@ -165,7 +165,7 @@ class ApplicationController(Controller):
         owner = tracked_by(deploy)
         return [owner] if owner else []
 
-    def reconcile(self, app):
+    def reconcile(self, app, /):
         if meta(app).get("deletionTimestamp"):
             return None
         tag = stable_hash(app.get("spec") or {})
@@ -215,6 +215,6 @@ class ApplicationController(Controller):
                      for d in live]
         return all(chart_workloads.deployment_ready(d) for d in live), resources
 
-    def deleted(self, app):
+    def deleted(self, app, /):
         chart_workloads.remove(self.kube, destination_namespace(app),
                                lambda d: tracked_by(d) == (namespace_of(app), name_of(app)))

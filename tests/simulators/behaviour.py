@@ -176,7 +176,6 @@ def strip_scoped(annotations):
     return out
 
 
-
 def explicit_annotations(obj, namespace_annotations, scope=None):
     """The settings set for `obj` by annotations (not the global defaults), as annotations for a child.
 

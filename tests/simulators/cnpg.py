@@ -63,7 +63,7 @@ def app_secret_name(cluster):
 
 def generate_password(length=64):
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _position in range(length))
 
 
 def connection_values(host, port, namespace, dbname, username, password, cluster_domain, qualify_host=True):
@@ -156,7 +156,7 @@ class ClusterController(Controller):
         super().__init__(ctx)
         self.provisioner = PostgresProvisioner(ctx.config.postgres) if ctx.config.postgres else None
 
-    def reconcile(self, cluster):
+    def reconcile(self, cluster, /):
         if meta(cluster).get("deletionTimestamp"):
             return None
         behaviour = self.ctx.behaviour(cluster)
@@ -308,7 +308,7 @@ class ClusterController(Controller):
                                 node_name=self.ctx.pick_node())
         return self.kube.create_if_absent(pod)
 
-    def deleted(self, cluster):
+    def deleted(self, cluster, /):
         """Deleting a Cluster deletes its data: drop the database the simulator created for it."""
         if not self.provisioner:
             return
@@ -359,7 +359,7 @@ class BackupController(Controller):
     api_version, kind = API, "Backup"
     group = "cnpg"
 
-    def reconcile(self, backup):
+    def reconcile(self, backup, /):
         old_phase = (backup.get("status") or {}).get("phase")
         if old_phase in BACKUP_DONE or meta(backup).get("deletionTimestamp"):
             return None
@@ -444,7 +444,7 @@ class ScheduledBackupController(Controller):
         label = (meta(obj).get("labels") or {}).get("cnpg.io/scheduled-backup")
         return [(namespace_of(obj), label)] if label else []
 
-    def reconcile(self, scheduled):
+    def reconcile(self, scheduled, /):
         spec = scheduled.get("spec") or {}
         if spec.get("suspend") or meta(scheduled).get("deletionTimestamp"):
             return None
@@ -485,4 +485,3 @@ class ScheduledBackupController(Controller):
         self.write_status(scheduled, {**(scheduled.get("status") or {}), "lastCheckTime": rfc3339(now),
                                       "lastScheduleTime": rfc3339(moment), "nextScheduleTime": rfc3339(upcoming)})
         return max(0.05, (upcoming - now).total_seconds())
-

@@ -171,7 +171,7 @@ class PodLifecycle(Controller):
         self._written = {}    # uid -> status we last wrote
         self._foreign = set()  # uids whose status someone else writes
 
-    def reconcile(self, pod):
+    def reconcile(self, pod, /):
         uid = meta(pod).get("uid")
         if meta(pod).get("deletionTimestamp") or uid in self._foreign:
             return None
@@ -200,7 +200,7 @@ class PodLifecycle(Controller):
         self._written[uid] = updated.get("status") or status
         return behaviour.next_change(elapsed)
 
-    def deleted(self, pod):
+    def deleted(self, pod, /):
         uid = meta(pod).get("uid")
         self._written.pop(uid, None)
         self._foreign.discard(uid)
@@ -241,7 +241,7 @@ class VolumeBinder(Controller):
                 return True
         return False
 
-    def reconcile(self, pvc):
+    def reconcile(self, pvc, /):
         if meta(pvc).get("deletionTimestamp") or (pvc.get("status") or {}).get("phase") == "Bound":
             return None
         if not self._has_consumer(pvc):
@@ -274,7 +274,7 @@ class VolumeBinder(Controller):
         self.write_status(pvc, {"phase": "Bound", "accessModes": access_modes, "capacity": {"storage": size}})
         return None
 
-    def deleted(self, pvc):
+    def deleted(self, pvc, /):
         volume = (pvc.get("spec") or {}).get("volumeName") or f"pvc-{meta(pvc).get('uid')}"
         pv = self.kube.get("v1", "PersistentVolume", volume)
         if pv and ((pv.get("spec") or {}).get("claimRef") or {}).get("uid") == meta(pvc).get("uid"):
@@ -288,7 +288,7 @@ def endpoint_subsets(service, pods):
     ready, not_ready = [], []
     for pod in sorted(pods, key=name_of):
         if meta(pod).get("deletionTimestamp") or not selector_matches({"matchLabels": selector},
-                                                                       meta(pod).get("labels")):
+                                                                      meta(pod).get("labels")):
             continue
         ip = (pod.get("status") or {}).get("podIP")
         if not ip or pod_phase(pod) in ("Succeeded", "Failed"):
@@ -335,13 +335,13 @@ class EndpointsController(Controller):
         for svc in self.ctx.cached("v1", "Service"):
             selector = (svc.get("spec") or {}).get("selector")
             if namespace_of(svc) == ns and selector and selector_matches({"matchLabels": selector},
-                                                                        meta(pod).get("labels")):
+                                                                         meta(pod).get("labels")):
                 keys.append(key_of(svc))
         return keys
 
     watches = (("v1", "Pod", lambda self, pod: self._services_selecting(pod)),)
 
-    def reconcile(self, service):
+    def reconcile(self, service, /):
         selector = (service.get("spec") or {}).get("selector")
         if not selector or meta(service).get("deletionTimestamp"):
             return None
@@ -359,6 +359,5 @@ class EndpointsController(Controller):
             self.kube.patch("v1", "Endpoints", name, ns, {"subsets": subsets})
         return None
 
-    def deleted(self, service):
+    def deleted(self, service, /):
         self.kube.delete("v1", "Endpoints", name_of(service), namespace_of(service))
-

@@ -175,7 +175,7 @@ class DorisClusterController(Controller):
                ("apps/v1", "StatefulSet", _cluster_keys_for))
     group = "doris"
 
-    def reconcile(self, dcr):
+    def reconcile(self, dcr, /):
         if meta(dcr).get("deletionTimestamp"):
             return None
         ns = namespace_of(dcr)

@@ -144,7 +144,7 @@ class HelmReleaseController(Controller):
         name, ns = labels.get("helm.toolkit.fluxcd.io/name"), labels.get("helm.toolkit.fluxcd.io/namespace")
         return [(ns, name)] if name and ns else []
 
-    def reconcile(self, hr):
+    def reconcile(self, hr, /):
         if meta(hr).get("deletionTimestamp") or (hr.get("spec") or {}).get("suspend"):
             return None
         gen = generation(hr)
@@ -191,7 +191,7 @@ class HelmReleaseController(Controller):
         live = chart_workloads.ensure(self.kube, desired)
         return all(chart_workloads.deployment_ready(d) for d in live)
 
-    def deleted(self, hr):
+    def deleted(self, hr, /):
         labels = owner_labels(hr)
         chart_workloads.remove(self.kube, target_namespace(hr),
                                lambda d: labels.items() <= (meta(d).get("labels") or {}).items())

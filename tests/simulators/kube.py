@@ -231,4 +231,3 @@ class KubeApi:
     def close(self):
         self.close_watches()
         self.api_client.close()
-

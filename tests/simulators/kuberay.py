@@ -136,7 +136,7 @@ def calculate_status(rc, pods, service, reconcile_error, now):
     reconcile_error: None or (reason, message) of a failed pod create/delete.
     """
     old = rc.get("status") or {}
-    status = {k: v for k, v in old.items()}
+    status = dict(old)
     conditions = old.get("conditions") or []
     if reconcile_error:
         conditions = set_condition(conditions, "ReplicaFailure", "True", reconcile_error[0], reconcile_error[1],
@@ -224,7 +224,7 @@ class RayClusterController(Controller):
     watches = (("v1", "Pod", _cluster_keys), ("v1", "Service", _cluster_keys))
     group = "ray"
 
-    def reconcile(self, rc):
+    def reconcile(self, rc, /):
         if meta(rc).get("deletionTimestamp"):
             return None
         ns = namespace_of(rc)
@@ -293,7 +293,7 @@ class RayClusterController(Controller):
             members = [p for p in pods if (meta(p).get("labels") or {}).get(GROUP_LABEL) == gname
                        and (meta(p).get("labels") or {}).get(NODE_TYPE_LABEL) == "worker"]
             want = group_desired(group)
-            for _ in range(want - len(members)):
+            for _missing_worker in range(want - len(members)):
                 name = f"{name_of(rc)}-{gname}-worker-{random_suffix()}"
                 if self._failing(rc, "worker"):
                     error = self._create_error(rc, name, "FailedCreateWorkerPod", "worker")

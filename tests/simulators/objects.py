@@ -47,7 +47,7 @@ def annotations_of(obj):
 
 
 def random_suffix(length=5):
-    return "".join(random.choice(_SUFFIX_ALPHABET) for _ in range(length))
+    return "".join(random.choice(_SUFFIX_ALPHABET) for _position in range(length))
 
 
 def stable_hash(value, length=10):

@@ -42,13 +42,13 @@ class PostgresProvisioner:
                 row = cur.fetchone()
                 if row is None:
                     cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database),
-                                                                             sql.Identifier(owner)))
+                                                                              sql.Identifier(owner)))
                     cur.execute(sql.SQL("COMMENT ON DATABASE {} IS %s").format(sql.Identifier(database)),
                                 (comment,))
                     created = True
                 elif row[0] != owner:
                     cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database),
-                                                                               sql.Identifier(owner)))
+                                                                                sql.Identifier(owner)))
         finally:
             conn.close()
         if created and post_init_sql:

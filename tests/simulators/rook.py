@@ -38,8 +38,8 @@ def default_endpoint(user):
 def generate_keys():
     upper = string.ascii_uppercase + string.digits
     alnum = string.ascii_letters + string.digits
-    return ("".join(secrets.choice(upper) for _ in range(20)),
-            "".join(secrets.choice(alnum) for _ in range(40)))
+    return ("".join(secrets.choice(upper) for _position in range(20)),
+            "".join(secrets.choice(alnum) for _position in range(40)))
 
 
 def keys_from_config(config_values, user):
@@ -79,7 +79,7 @@ class CephObjectStoreUserController(Controller):
     owns = (("v1", "Secret"),)
     group = "rook"
 
-    def reconcile(self, user):
+    def reconcile(self, user, /):
         md = meta(user)
         if md.get("deletionTimestamp"):
             self._remove_finalizer(user)

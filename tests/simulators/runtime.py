@@ -259,10 +259,12 @@ class Controller:
     def name(self):
         return type(self).__name__
 
-    def reconcile(self, obj):  # pragma: no cover - abstract
+    # The object is passed positionally (positional-only, `/`), so each controller names it after
+    # what it reconciles (pod, cluster, app, ...) without breaking the override contract.
+    def reconcile(self, obj, /):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def deleted(self, obj):
+    def deleted(self, obj, /):
         """Called once when an object of this kind is deleted (cleanup the API's GC does not do)."""
 
     def note_deleted(self, obj):

@@ -77,13 +77,13 @@ class ReplicaSetController(Controller):
     owns = (("v1", "Pod"),)
     group = "workloads"
 
-    def reconcile(self, rs):
+    def reconcile(self, rs, /):
         if meta(rs).get("deletionTimestamp"):
             return None
         pods = owned_pods(self.kube, rs, _match_labels(rs))
         want = _replicas(rs)
         inherited = self.ctx.inherited_annotations(rs)
-        for _ in range(want - len(pods)):
+        for _missing_pod in range(want - len(pods)):
             template = (rs.get("spec") or {}).get("template") or {}
             pod = pod_from_template(template, f"{name_of(rs)}-{random_suffix()}", namespace_of(rs), rs,
                                     inherited_annotations=inherited, node_name=self.ctx.pick_node())
@@ -134,7 +134,7 @@ class DeploymentController(Controller):
     owns = (("apps/v1", "ReplicaSet"),)
     group = "workloads"
 
-    def reconcile(self, deploy):
+    def reconcile(self, deploy, /):
         if meta(deploy).get("deletionTimestamp"):
             return None
         spec = deploy.get("spec") or {}
@@ -226,7 +226,7 @@ class StatefulSetController(Controller):
     owns = (("v1", "Pod"),)
     group = "workloads"
 
-    def reconcile(self, sts):
+    def reconcile(self, sts, /):
         if meta(sts).get("deletionTimestamp"):
             return None
         ns = namespace_of(sts)
@@ -307,7 +307,7 @@ class JobController(Controller):
     owns = (("v1", "Pod"),)
     group = "workloads"
 
-    def reconcile(self, job):
+    def reconcile(self, job, /):
         if meta(job).get("deletionTimestamp") or job_finished(job) or (job.get("spec") or {}).get("suspend"):
             return None
         uid = meta(job).get("uid")

@@ -74,7 +74,7 @@ def test_guaranteed_qos_when_requests_equal_limits():
 
 def test_endpoints_split_ready_and_not_ready_addresses():
     service = {"spec": {"selector": {"app": "fe"}, "ports": [{"name": "query", "port": 9030, "targetPort": 9030},
-                                                            {"name": "http", "port": 80, "targetPort": "http"}]}}
+                                                             {"name": "http", "port": 80, "targetPort": "http"}]}}
     ready = pod(name="fe-0", labels={"app": "fe"}, status={"podIP": "10.0.0.1", "phase": "Running",
                                                            "conditions": [{"type": "Ready", "status": "True"}]})
     ready["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8030}]

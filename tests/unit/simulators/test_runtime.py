@@ -44,7 +44,7 @@ def test_elapsed_is_per_object_and_tag_and_mark_done_skips_the_delay():
 
 def test_ip_allocation_is_unique():
     ctx = Context(kube=None, config=SimulatorConfig())
-    addresses = [ctx.allocate_ip("pod") for _ in range(600)]
+    addresses = [ctx.allocate_ip("pod") for _allocation in range(600)]
     assert len(set(addresses)) == 600 and addresses[0] == "10.244.0.2"
 
 

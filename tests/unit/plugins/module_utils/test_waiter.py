@@ -170,7 +170,7 @@ def test_absent_object_is_not_ready_and_reported_as_not_found():
 
 def test_deleted_then_recreated_object_is_followed():
     result = run([seen(0, obj("Ready", generation=2, observed=1)), seen(1, None), seen(2, obj("Ready"))],
-                       ready=lambda o: o is not None and generation_current(o) and phase_ready(o))
+                 ready=lambda o: o is not None and generation_current(o) and phase_ready(o))
     assert result.elapsed == pytest.approx(2)
 
 

@@ -207,4 +207,3 @@ def test_check_mode_with_kind_not_installed_reports_not_ready(run_module, monkey
     done = run_module(dict(ARGS, _ansible_check_mode=True))
     assert not done.failed and done.result["ready"] is False and "resource" not in done.result
     assert warnings and "Kind Application not found" in warnings[0]
-
