@@ -63,8 +63,12 @@ def fake_component(collection, name, objects, budget=None, fail_in=None):
         "ansible.builtin.include_role": {"name": "lakehouse.platform.manifests", "tasks_from": "apply"},
         "vars": {"manifests_component": name, "manifests_objects": objects},
     }]
+    # Like a real component: validation runs (and records what it measured) in apply mode only.
+    validate = [{"name": "Record the validation", "ansible.builtin.set_fact": {name + "_validation": {"objects": len(objects)}},
+                 "when": "(platform_mode | default('render')) == 'apply'"}]
     for step in steps:
-        tasks = apply if step == "apply" else [{"name": step + " is a no-op here", "ansible.builtin.debug": {"msg": name + " " + step}}]
+        tasks = {"apply": apply, "validate": validate}.get(
+            step, [{"name": step + " is a no-op here", "ansible.builtin.debug": {"msg": name + " " + step}}])
         if fail_in == step:
             tasks = tasks + [{"name": "Fail on purpose", "ansible.builtin.fail": {"msg": name + ": injected failure in " + step},
                               "when": name + "_fail | bool"}]

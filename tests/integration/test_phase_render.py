@@ -119,6 +119,7 @@ def test_render_writes_the_gitops_tree_objectives_and_report(rendered):
     assert report["storage"]["before"]["capacity"] == "146Gi"
     assert report["fit"]["fits"] is True
     assert {c["action"] for c in report["changes"]} == {"rendered"}
+    assert "## Validations" in (phase / "report.md").read_text()
     markdown = (phase / "report.md").read_text()
     assert "**Manual override** by" in markdown and "| 1.4 | Metadata Backup | completed |" in markdown
 
@@ -242,7 +243,37 @@ def test_apply_stores_exactly_what_render_writes_and_reruns_change_nothing(tmp_p
     assert report["mode"] == "apply" and report["lock"]["released"] is True
     assert {c["action"] for c in report["changes"]} == {"created"}
     assert "after" in report["health"] and report["capacity_source"] == "cluster"
+    assert report["validations"] == {"s3_storage": {"objects": 2}, "postgres": {"objects": 1},
+                                     "hive_metastore": {"objects": 1}, "iceberg": {"objects": 1},
+                                     "metadata_backup": {"objects": 1}}
 
     second = run_playbook(collection, "-i", inventory, "playbooks/phase1.yml", env=kube_api.env)
     assert recap(second.stdout)["changed"] == 0, second.stdout[-4000:]
     assert recap(first.stdout)["changed"] > 0
+
+
+def test_apply_failure_rolls_back_the_failed_component_and_releases_the_lock(tmp_path, kube_api, phase_node):
+    suffix = uuid.uuid4().hex[:6]
+    namespace, state_namespace = "dp-" + suffix, "state-" + suffix
+    collection = copy_collection(tmp_path)
+    for index, component in enumerate(PHASE1_COMPONENTS):
+        fake_component(collection, component, default_fake_objects(component, namespace, with_namespace=index == 0),
+                       fail_in="wait" if component == "hive_metastore" else None)
+    inventory = _apply_inventory(collection, kube_api, state_namespace)
+    run = run_playbook(collection, "-i", inventory, "playbooks/phase1.yml", "-e", "platform_rollback_on_failure=true",
+                       env=kube_api.env, check=False)
+    assert run.returncode != 0
+    assert "phase1 failed in hive_metastore (objective 1.2" in run.stdout
+    client = kube_api.client()
+    configmaps = client.resources.get(api_version="v1", kind="ConfigMap")
+    names = {item["metadata"]["name"] for item in configmaps.get(namespace=namespace).to_dict()["items"]}
+    # The failed component's object is gone; the components before it are untouched.
+    assert "hive-metastore-settings" not in names
+    assert {"s3-storage-settings", "postgres-settings"} <= names
+    leases = client.resources.get(api_version="coordination.k8s.io/v1", kind="Lease")
+    assert leases.get(namespace=state_namespace).to_dict()["items"] == []
+    objectives = json.loads(configmaps.get(name="lakehouse-platform-objectives", namespace=state_namespace).data["phase1"])
+    states = {o["id"]: o["state"] for o in objectives["objectives"]}
+    assert states == {"1.1": "completed", "1.2": "failed", "1.3": "pending", "1.4": "pending"}
+    report = json.loads((collection / "build" / "phase1" / "report.json").read_text())
+    assert report["outcome"] == "failed" and report["failure"]["component"] == "hive_metastore"
