@@ -102,7 +102,7 @@ def _declared_health(declared, path):
     overall = {
         "total": total, "running": running, "ready": running, "succeeded": 0, "pending": total - running,
         "failed": 0, "unknown": 0, "healthy": running, "percent": percent,
-        "summary": "%s%% (%d/%d pods)" % ("n/a" if percent is None else "%g" % percent, running, total),
+        "summary": "%s%% (%d/%d pods)" % ("n/a" if percent is None else "{0:g}".format(percent), running, total),
     }
     return {"namespaces": {}, "overall": overall}
 

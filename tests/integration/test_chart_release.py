@@ -42,7 +42,7 @@ def release(namespace, tasks_from="main", driver="flux", mode="apply", render_di
 
 
 def get(kube_api, path):
-    status, body, _ = kube_api.request("GET", path)
+    status, body, _headers = kube_api.request("GET", path)
     return body if status == 200 else None
 
 
@@ -110,7 +110,7 @@ def test_flux_render_equals_apply_and_apply_is_idempotent(kube_api, kube_namespa
 
 def test_rollback_removes_only_what_the_component_created(kube_api, kube_namespace, k8s_playbook, helmrepository_crd):
     # A ConfigMap that was there before the component: the component lists it, but did not create it.
-    status, body, _ = kube_api.request("POST", "/api/v1/namespaces/%s/configmaps" % kube_namespace, {
+    status, body, _headers = kube_api.request("POST", "/api/v1/namespaces/%s/configmaps" % kube_namespace, {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pre-existing"}, "data": {"owner": "someone"}})
     assert status == 201, body
     objects = [

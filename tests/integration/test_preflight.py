@@ -27,9 +27,8 @@ def preflight_play(mode="render", tasks_from="main", **overrides):
                  "platform_declared_capacity": DECLARED, "platform_operator": "tester"}
     variables.update(BUDGETS)
     variables.update(overrides)
-    return [{"name": "Preflight", "ansible.builtin.include_role": {"name": "lakehouse.platform.preflight",
-                                                                  "tasks_from": tasks_from},
-             "vars": variables},
+    role = {"name": "lakehouse.platform.preflight", "tasks_from": tasks_from}
+    return [{"name": "Preflight", "ansible.builtin.include_role": role, "vars": variables},
             {"name": "Show the result", "ansible.builtin.debug": {"var": "preflight_run"}}]
 
 
@@ -111,7 +110,7 @@ def test_variable_errors_are_refused_before_any_request(kube_api, k8s_playbook):
 
 
 def _lease(kube_api, namespace):
-    status, body, _ = kube_api.request(
+    status, body, _headers = kube_api.request(
         "GET", "/apis/coordination.k8s.io/v1/namespaces/%s/leases/lakehouse-platform-run" % namespace)
     return body if status == 200 else None
 
