@@ -277,3 +277,25 @@ def test_apply_failure_rolls_back_the_failed_component_and_releases_the_lock(tmp
     assert states == {"1.1": "completed", "1.2": "failed", "1.3": "pending", "1.4": "pending"}
     report = json.loads((collection / "build" / "phase1" / "report.json").read_text())
     assert report["outcome"] == "failed" and report["failure"]["component"] == "hive_metastore"
+
+
+def test_check_mode_on_a_fresh_cluster_sends_no_write(tmp_path, kube_api, phase_node):
+    suffix = uuid.uuid4().hex[:6]
+    namespace, state_namespace = "dp-" + suffix, "state-" + suffix
+    collection = copy_collection(tmp_path)
+    for index, component in enumerate(PHASE1_COMPONENTS):
+        fake_component(collection, component, default_fake_objects(component, namespace, with_namespace=index == 0))
+    inventory = _apply_inventory(collection, kube_api, state_namespace)
+    kube_api.reset_counts()
+    run = run_playbook(collection, "-i", inventory, "playbooks/phase1.yml", "--check", env=kube_api.env)
+    counts = kube_api.request_counts()
+    assert sum(counts.count(verb=v, dry_run=False) for v in ("create", "update", "patch", "delete")) == 0
+    # The new Namespace is validated by a server dry run; objects inside it cannot be (it does not exist yet).
+    assert counts.count(resource="namespaces", dry_run=True) >= 1
+    assert "would be created without a server dry run" in run.stdout
+    namespaces = kube_api.client().resources.get(api_version="v1", kind="Namespace")
+    assert namespace not in {item["metadata"]["name"] for item in namespaces.get().to_dict()["items"]}
+    report = json.loads((collection / "build" / "phase1" / "report.json").read_text())
+    assert report["check_mode"] is True and report["outcome"] == "succeeded"
+    assert "check mode: nothing was changed" in (collection / "build" / "phase1" / "report.md").read_text()
+    assert recap(run.stdout)["failed"] == 0
