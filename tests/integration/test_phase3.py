@@ -1,0 +1,427 @@
+"""playbooks/phase3.yml end to end, in a private copy of the collection, against the Kubernetes API test
+server and the operator simulators (Flux HelmReleases, DorisCluster, RayCluster, CloudNativePG, workloads).
+
+Flux's kustomize-controller is not simulated; a small stand-in here plays it for the Kubeflow Kustomizations
+(it creates the Deployments the upstream manifests would, reports the Kustomization Ready, and prunes them
+when the Kustomization goes). What is pinned down:
+
+* render mode writes the tree (HelmRepository/HelmRelease per chart, DorisCluster, RayCluster, CNPG Cluster,
+  Flux Kustomizations, Namespaces, secret references without values, kustomizations) and the report, and
+  a second render changes nothing;
+* apply mode converges (every wait and validation passes), stores exactly the labelled objects render
+  writes, generates each Secret once (values never in the output), and a rerun changes nothing;
+* --check sends no persisting write;
+* --tags doris runs only doris (and preflight);
+* --tags rollback_doris removes only what doris created, data only when asked.
+"""
+import base64
+import json
+import os
+import threading
+import time
+import uuid
+
+import pytest
+import yaml
+
+from tests.integration.k8s_compare import (create_ready_node, delete_node, ensure_helmrepository_crd, is_subset,
+                                           load_rendered)
+from tests.integration.phase_copy import copy_collection, recap, run_playbook
+
+COMPONENTS = ["elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"]
+KFP_DEPLOYMENTS = ["ml-pipeline", "ml-pipeline-ui", "ml-pipeline-persistenceagent"]
+KATIB_DEPLOYMENTS = ["katib-controller", "katib-db-manager", "katib-ui"]
+STAND_IN_DEPLOYMENTS = {"kubeflow-pipelines": KFP_DEPLOYMENTS, "katib": KATIB_DEPLOYMENTS}
+
+
+def _crd(group, kind, plural, required):
+    """A minimal CustomResourceDefinition for a Flux kind the shared CRD set does not carry."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "%s.%s" % (plural, group)},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"kind": kind, "listKind": kind + "List", "plural": plural, "singular": kind.lower()},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                   "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                   "metadata": {"type": "object"},
+                                   "spec": {"type": "object", "required": required,
+                                            "x-kubernetes-preserve-unknown-fields": True},
+                                   "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+
+FLUX_CRDS = [_crd("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", ["url", "interval"]),
+             _crd("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ["interval", "prune", "sourceRef"])]
+
+
+def _ensure_crd(kube_api, crd):
+    status, body, _ = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                                       + crd["metadata"]["name"])
+    if status == 404:
+        status, body, _ = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+        assert status in (200, 201), body
+
+
+class KustomizeControllerStandIn(threading.Thread):
+    """Plays Flux's kustomize-controller for the Kubeflow Kustomizations of one namespace."""
+
+    def __init__(self, kube_api, flux_namespace, target_namespace):
+        super().__init__(daemon=True)
+        self.kube_api = kube_api
+        self.flux_namespace = flux_namespace
+        self.target_namespace = target_namespace
+        self.stopping = threading.Event()
+        self.paused = threading.Event()
+        self.seen = set()
+
+    def run(self):
+        while not self.stopping.wait(0.5):
+            if not self.paused.is_set():
+                try:
+                    self.reconcile()
+                except Exception:  # noqa: BLE001 - a failed pass is retried; the test sees the effect or times out
+                    pass
+
+    def reconcile(self):
+        status, body, _ = self.kube_api.request(
+            "GET", "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations" % self.flux_namespace)
+        items = body.get("items", []) if status == 200 else []
+        present = set()
+        for item in items:
+            name = item["metadata"]["name"]
+            present.add(name)
+            for deployment in STAND_IN_DEPLOYMENTS.get(name, []):
+                self._ensure_deployment(name, deployment)
+            self._mark_ready(item)
+        for gone in self.seen - present:  # prune: the Kustomization was deleted
+            for deployment in STAND_IN_DEPLOYMENTS.get(gone, []):
+                self.kube_api.request("DELETE", "/apis/apps/v1/namespaces/%s/deployments/%s"
+                                      % (self.target_namespace, deployment))
+        self.seen = present
+
+    def _ensure_deployment(self, owner, name):
+        path = "/apis/apps/v1/namespaces/%s/deployments" % self.target_namespace
+        if self.kube_api.request("GET", path + "/" + name)[0] == 200:
+            return
+        labels = {"app": name}
+        self.kube_api.request("POST", path, {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": self.target_namespace,
+                         "labels": {"kustomize.toolkit.fluxcd.io/name": owner,
+                                    "kustomize.toolkit.fluxcd.io/namespace": self.flux_namespace}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": name, "image": "registry.invalid/" + name}]}}}})
+
+    def _mark_ready(self, item):
+        generation = item["metadata"].get("generation", 1)
+        ready = [c for c in (item.get("status") or {}).get("conditions", []) if c.get("type") == "Ready"]
+        if ready and ready[0].get("status") == "True" and ready[0].get("observedGeneration") == generation:
+            return
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.kube_api.request(
+            "PATCH", "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations/%s/status"
+            % (self.flux_namespace, item["metadata"]["name"]),
+            {"status": {"observedGeneration": generation, "conditions": [{
+                "type": "Ready", "status": "True", "reason": "ReconciliationSucceeded", "observedGeneration": generation,
+                "message": "Applied revision: stand-in", "lastTransitionTime": now}]}},
+            content_type="application/merge-patch+json")
+
+
+def _write_inventory(collection, name, variables):
+    inventory = collection / "inventories" / name
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
+    return "inventories/" + name
+
+
+def _get(kube_api, path):
+    status, body, _ = kube_api.request("GET", path)
+    return body if status == 200 else None
+
+
+def _b64(value):
+    return base64.b64decode(value).decode()
+
+
+@pytest.fixture(scope="module")
+def phase3(kube_api, tmp_path_factory):
+    """A collection copy with a render and an apply inventory that place phase 3 in fresh namespaces."""
+    ensure_helmrepository_crd(kube_api)
+    for crd in FLUX_CRDS:
+        _ensure_crd(kube_api, crd)
+    suffix = uuid.uuid4().hex[:6]
+    ns = {key: "%s-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
+    for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux"):
+        # Every HelmRelease in these namespaces gets a Deployment named after the release (its workload).
+        status, body, _ = kube_api.request("POST", "/api/v1/namespaces", {
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {
+                "name": ns[key], "annotations": {"helmrelease.sim.lakehouse.test/workloads": "true"}}})
+        assert status == 201, body
+    nodes = [create_ready_node(kube_api, "phase3-%s-%d" % (suffix, i)) for i in range(2)]
+    collection = copy_collection(tmp_path_factory.mktemp("phase3"))
+    with open(os.path.join(str(collection), "inventories", "local", "group_vars", "all", "capacity.yml")) as handle:
+        declared = yaml.safe_load(handle)["platform_declared_capacity"]
+    phase3_vars = {
+        "platform_namespace": ns["dp"], "platform_state_namespace": ns["state"], "platform_operator": "phase3-test",
+        "platform_render_dir": str(collection / "build"),
+        "doris_namespace": ns["doris"], "ray_operator_namespace": ns["raysys"], "ray_namespace": ns["ml"],
+        "mlflow_namespace": ns["ml"], "kubeflow_namespace": ns["kubeflow"], "kubeflow_flux_namespace": ns["flux"],
+        # The simulated chart workloads carry Helm's standard labels, not Neo4j's own.
+        "neo4j_workload_selector": "app.kubernetes.io/instance=neo4j",
+        # No object gateway here: the bucket is made in the S3 tests of the mlflow role.
+        "mlflow_bucket_create": False,
+        # The shared test server's pods (other tests') do not make a healthy platform.
+        "phase3_min_health_percent": 0,
+        "doris_failure_grace": 5,
+    }
+    for component in ("elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"):
+        phase3_vars["%s_wait_timeout" % component] = 180
+    phase3_vars.update(doris_operator_wait_timeout=180, ray_operator_wait_timeout=180,
+                       mlflow_postgres_wait_timeout=180)
+    render_inventory = _write_inventory(collection, "render-test", dict(
+        phase3_vars, platform_mode="render", platform_chart_driver="render", platform_declared_capacity=declared))
+    apply_inventory = _write_inventory(collection, "apply-test", dict(
+        phase3_vars, platform_mode="apply", platform_kubeconfig=kube_api.kubeconfig))
+    stand_in = KustomizeControllerStandIn(kube_api, ns["flux"], ns["kubeflow"])
+    stand_in.start()
+    try:
+        yield {"collection": collection, "ns": ns, "render": render_inventory, "apply": apply_inventory,
+               "stand_in": stand_in, "runs": {}}
+    finally:
+        stand_in.stopping.set()
+        stand_in.join(timeout=10)
+        for node in nodes:
+            delete_node(kube_api, node)
+
+
+def _stored_phase3_objects(kube_api, rendered, namespaces):
+    """What the server holds, labelled phase3, for the kinds render wrote, in the test's namespaces."""
+    client = kube_api.client()
+    stored = {}
+    for api_version, kind in {(o["apiVersion"], o["kind"]) for o in rendered.values()}:
+        resource = client.resources.get(api_version=api_version, kind=kind)
+        items = resource.get(label_selector="lakehouse.platform/phase=phase3").to_dict()["items"]
+        for item in items:
+            metadata = item["metadata"]
+            if metadata.get("namespace") in namespaces or metadata["name"] in namespaces:
+                stored[(kind, metadata.get("namespace", ""), metadata["name"])] = item
+    return stored
+
+
+def test_render_writes_the_tree_and_rerender_changes_nothing(phase3):
+    collection, build = phase3["collection"], phase3["collection"] / "build" / "phase3"
+    first = run_playbook(collection, "-i", phase3["render"], "playbooks/phase3.yml")
+    second = run_playbook(collection, "-i", phase3["render"], "playbooks/phase3.yml")
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-4000:]
+    assert recap(first.stdout)["changed"] > 0
+    phase3["runs"]["rendered"] = load_rendered(str(build))
+
+    top = yaml.safe_load((build / "kustomization.yaml").read_text())
+    assert top["resources"] == sorted(COMPONENTS)
+    kinds = {}
+    for (kind, _namespace, _name), obj in phase3["runs"]["rendered"].items():
+        kinds.setdefault(obj["metadata"]["labels"]["lakehouse.platform/component"], set()).add(kind)
+    assert kinds == {
+        "elasticsearch": {"Namespace", "HelmRepository", "HelmRelease"},
+        "kafka": {"HelmRepository", "HelmRelease"},
+        "neo4j": {"HelmRepository", "HelmRelease"},
+        "datahub": {"HelmRepository", "HelmRelease"},
+        "doris": {"Namespace", "HelmRepository", "HelmRelease", "DorisCluster"},
+        "ray": {"Namespace", "HelmRepository", "HelmRelease", "RayCluster"},
+        "mlflow": {"Cluster", "HelmRepository", "HelmRelease"},
+        "kubeflow": {"GitRepository", "Kustomization"},
+    }
+    releases = {name: obj["spec"]["chart"]["spec"]["version"] for (kind, _ns, name), obj
+                in phase3["runs"]["rendered"].items() if kind == "HelmRelease"}
+    assert releases == {"elasticsearch": "22.1.7", "kafka": "32.4.4", "neo4j": "5.17.0", "prerequisites": "0.3.0",
+                        "datahub": "1.1.0", "doris-operator": "26.0.0", "kuberay-operator": "1.7.0",
+                        "mlflow": "1.11.5"}
+    for component in COMPONENTS:
+        directory = build / component
+        files = sorted(p.name for p in directory.glob("*.yaml") if p.name not in ("kustomization.yaml",
+                                                                                  "secret-references.yaml"))
+        assert yaml.safe_load((directory / "kustomization.yaml").read_text())["resources"] == files
+    references = {c: [r["name"] for r in yaml.safe_load((build / c / "secret-references.yaml").read_text())[
+        "secretReferences"]] for c in ("kafka", "neo4j", "datahub", "doris", "mlflow")}
+    assert references == {"kafka": ["kafka-kraft"], "neo4j": ["neo4j-auth"],
+                          "datahub": ["datahub-mysql", "neo4j-auth"], "doris": ["doris-auth"],
+                          "mlflow": ["mlflow-db-credentials", "mlflow-s3-credentials"]}
+    # Secrets by reference only: no rendered Secret, chart values name Secrets.
+    assert not any(kind == "Secret" for (kind, _ns, _name) in phase3["runs"]["rendered"])
+    mlflow = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["ml"], "mlflow")]["spec"]["values"]
+    assert mlflow["backendStore"]["existingDatabaseSecret"]["name"] == "mlflow-db-credentials"
+    assert mlflow["artifactRoot"]["s3"]["existingSecret"]["name"] == "mlflow-s3-credentials"
+    neo4j = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["dp"], "neo4j")]["spec"]["values"]
+    assert neo4j["neo4j"]["passwordFromSecret"] == "neo4j-auth"
+    assert neo4j["volumes"]["data"]["mode"] == "defaultStorageClass"
+    kafka = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["dp"], "kafka")]["spec"]["values"]
+    assert kafka["listeners"]["client"]["protocol"] == "PLAINTEXT" and kafka["controller"]["replicaCount"] == 3
+
+    report = json.loads((build / "report.json").read_text())
+    assert report["outcome"] == "succeeded" and report["health"]["before"]["summary"] == "83.1% (108/130 pods)"
+    assert report["checks"][0]["name"] == "Platform health (phase 3 target)" and report["checks"][0]["target"] == ">= 90%"
+    objectives = json.loads((build / "objectives.json").read_text())
+    assert [(o["id"], o["state"]) for o in objectives["objectives"]] == [
+        ("3.1", "completed"), ("3.2", "completed"), ("3.3", "completed")]
+
+
+def _tree(build):
+    return {str(p.relative_to(build)): p.read_text() for p in sorted(build.rglob("*.yaml"))}
+
+
+def test_tag_doris_renders_only_doris(phase3):
+    collection, build = phase3["collection"], phase3["collection"] / "build" / "phase3"
+    before = _tree(build)
+    three_fes = {"doris_fe": {"image": "apache/doris:fe-3.0.8", "replicas": 3, "requests": {"cpu": "1", "memory": "2Gi"},
+                              "limits": {"cpu": "2", "memory": "4Gi"}, "storage_size": "30Gi"}}
+    run = run_playbook(collection, "-i", phase3["render"], "playbooks/phase3.yml", "--tags", "doris",
+                       "-e", json.dumps(three_fes))
+    report = json.loads((build / "report.json").read_text())
+    assert [c["component"] for c in report["components"]] == ["doris"]
+    assert [(c["component"], c["kind"], c["action"]) for c in report["changes"]] == [("doris", "DorisCluster", "rendered")]
+    assert recap(run.stdout)["changed"] == 1, run.stdout[-4000:]
+    assert "TASK [lakehouse.platform.preflight" in run.stdout
+    # Ansible tags a role's argument validation "always"; nothing else of another component runs.
+    for other in set(COMPONENTS) - {"doris"}:
+        ran = [line for line in run.stdout.splitlines() if line.startswith("TASK [lakehouse.platform.%s :" % other)]
+        assert all(": Validating arguments against arg spec" in line for line in ran), ran
+    after = _tree(build)
+    assert [path for path in before if before[path] != after.get(path)] == ["doris/doriscluster-doris-cluster.yaml"]
+    assert yaml.safe_load(after["doris/doriscluster-doris-cluster.yaml"])["spec"]["feSpec"]["replicas"] == 3
+    # The budget preflight checked is the whole phase's, with doris's new figures.
+    assert report["budget_per_component"]["doris"]["cpu"] == "7500m"
+
+    run_playbook(collection, "-i", phase3["render"], "playbooks/phase3.yml", "--tags", "doris")
+    assert _tree(build) == before
+
+
+def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(phase3, kube_api, simulators):
+    collection, ns = phase3["collection"], phase3["ns"]
+    first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=1800)
+    assert recap(first.stdout)["changed"] > 0
+
+    rendered = phase3["runs"]["rendered"]
+    stored = _stored_phase3_objects(kube_api, rendered, set(ns.values()))
+    assert sorted(stored) == sorted(rendered)
+    for key, obj in rendered.items():
+        assert is_subset(obj, stored[key]) == [], key
+
+    doris = _get(kube_api, "/apis/doris.selectdb.com/v1/namespaces/%s/dorisclusters/doris-cluster" % ns["doris"])
+    assert doris["status"]["feStatus"]["componentCondition"]["phase"] == "available"
+    assert len(doris["status"]["beStatus"]["runningInstances"]) == 2
+    ray = _get(kube_api, "/apis/ray.io/v1/namespaces/%s/rayclusters/ml-cluster" % ns["ml"])
+    assert ray["status"]["readyWorkerReplicas"] == 2
+    cnpg = _get(kube_api, "/apis/postgresql.cnpg.io/v1/namespaces/%s/clusters/mlflow-postgres" % ns["ml"])
+    assert cnpg["status"]["phase"] == "Cluster in healthy state"
+    for deployment in KFP_DEPLOYMENTS + KATIB_DEPLOYMENTS:
+        assert _get(kube_api, "/apis/apps/v1/namespaces/%s/deployments/%s" % (ns["kubeflow"], deployment))
+
+    # Secrets generated once, of the right shape, and never printed.
+    secrets = {name: _get(kube_api, "/api/v1/namespaces/%s/secrets/%s" % (namespace, name)) for namespace, name in (
+        (ns["dp"], "kafka-kraft"), (ns["dp"], "neo4j-auth"), (ns["dp"], "datahub-mysql"),
+        (ns["doris"], "doris-auth"), (ns["ml"], "mlflow-db-credentials"))}
+    assert sorted(secrets["kafka-kraft"]["data"]) == ["cluster-id", "controller-0-id", "controller-1-id",
+                                                      "controller-2-id"]
+    for value in secrets["kafka-kraft"]["data"].values():
+        assert len(base64.urlsafe_b64decode(_b64(value) + "==")) == 16  # a Kafka Uuid
+    neo4j_password = _b64(secrets["neo4j-auth"]["data"]["neo4j-password"])
+    assert _b64(secrets["neo4j-auth"]["data"]["NEO4J_AUTH"]) == "neo4j/" + neo4j_password
+    assert secrets["doris-auth"]["type"] == "kubernetes.io/basic-auth"
+    assert _b64(secrets["doris-auth"]["data"]["username"]) == "root"
+    assert secrets["mlflow-db-credentials"]["type"] == "kubernetes.io/basic-auth"
+    values = [_b64(v) for s in secrets.values() for v in s["data"].values()]
+    for value in values:
+        if len(value) >= 16:
+            assert value not in first.stdout
+
+    state = ns["state"]
+    objectives = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-objectives"
+                                 % state)["data"]["phase3"])
+    assert objectives["current_status"]["state"] == "completed"
+    recorded = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-inventory-doris"
+                               % state)["data"]["objects"])
+    # The test created the namespace: doris records only what it created itself.
+    assert [(r["kind"], r["name"]) for r in recorded] == [
+        ("Secret", "doris-auth"), ("HelmRepository", "doris-operator"), ("HelmRelease", "doris-operator"),
+        ("DorisCluster", "doris-cluster")]
+    report = json.loads((collection / "build" / "phase3" / "report.json").read_text())
+    assert report["mode"] == "apply" and report["outcome"] == "succeeded"
+    assert report["lock"]["released"] is True
+    assert report["checks"][0]["note"].startswith("measured after the run")
+
+    second = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=1800)
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    again = {name: _get(kube_api, "/api/v1/namespaces/%s/secrets/%s" % (s["metadata"]["namespace"], name))
+             for name, s in secrets.items()}
+    assert {n: s["data"] for n, s in again.items()} == {n: s["data"] for n, s in secrets.items()}
+    phase3["runs"]["applied"] = True
+
+
+def test_check_mode_sends_no_write(phase3, kube_api, simulators):
+    if not phase3["runs"].get("applied"):
+        pytest.fail("needs the converged phase of the apply test")
+    # The simulators and the stand-in write statuses on their own: stop them, so every write counted is ours.
+    simulators.stop()
+    phase3["stand_in"].paused.set()
+    try:
+        time.sleep(1)
+        kube_api.reset_counts()
+        run = run_playbook(phase3["collection"], "-i", phase3["apply"], "playbooks/phase3.yml", "--check",
+                           env=kube_api.env, timeout=1800)
+        counts = kube_api.request_counts()
+    finally:
+        phase3["stand_in"].paused.clear()
+    assert counts.writes() == 0, counts
+    assert counts.count(verb="get") + counts.count(verb="list") > 0
+    assert recap(run.stdout)["failed"] == 0
+
+
+def test_rollback_doris_removes_only_what_doris_created(phase3, kube_api, simulators):
+    if not phase3["runs"].get("applied"):
+        pytest.fail("needs the converged phase of the apply test")
+    ns = phase3["ns"]
+    doris_path = "/apis/doris.selectdb.com/v1/namespaces/%s/dorisclusters/doris-cluster" % ns["doris"]
+    volumes_before = [p["metadata"]["name"] for p in _get(
+        kube_api, "/api/v1/namespaces/%s/persistentvolumeclaims" % ns["doris"])["items"]]
+    assert volumes_before  # the FE/BE StatefulSets claimed volumes
+
+    run_playbook(phase3["collection"], "-i", phase3["apply"], "playbooks/phase3.yml", "--tags", "rollback_doris",
+                 env=kube_api.env, timeout=900)
+    assert _get(kube_api, doris_path) is None
+    assert _get(kube_api, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/doris-operator" % ns["doris"]) is None
+    # Data stays by default: volumes, the auth Secret; the namespace was not created by doris anyway.
+    assert _get(kube_api, "/api/v1/namespaces/%s/secrets/doris-auth" % ns["doris"]) is not None
+    volumes_after = [p["metadata"]["name"] for p in _get(
+        kube_api, "/api/v1/namespaces/%s/persistentvolumeclaims" % ns["doris"])["items"]]
+    assert sorted(volumes_after) == sorted(volumes_before)
+    # Nothing of the other components went.
+    for path in ("/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/elasticsearch" % ns["dp"],
+                 "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/datahub" % ns["dp"],
+                 "/apis/ray.io/v1/namespaces/%s/rayclusters/ml-cluster" % ns["ml"],
+                 "/apis/postgresql.cnpg.io/v1/namespaces/%s/clusters/mlflow-postgres" % ns["ml"],
+                 "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations/katib" % ns["flux"]):
+        assert _get(kube_api, path) is not None, path
+    objectives = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-objectives"
+                                 % ns["state"])["data"]["phase3"])
+    assert {o["id"]: o["state"] for o in objectives["objectives"]} == {
+        "3.1": "completed", "3.2": "pending", "3.3": "completed"}
+    recorded = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-inventory-doris"
+                               % ns["state"])["data"]["objects"])
+    assert [(r["kind"], r["name"]) for r in recorded] == [("Secret", "doris-auth")]
+
+    # Asked to drop the data too: the volumes of the cluster doris created and its Secret go; the namespace,
+    # which the test created, stays.
+    run_playbook(phase3["collection"], "-i", phase3["apply"], "playbooks/phase3.yml", "--tags", "doris",
+                 env=kube_api.env, timeout=900)
+    run_playbook(phase3["collection"], "-i", phase3["apply"], "playbooks/phase3.yml", "--tags", "rollback_doris",
+                 "-e", "doris_keep_data=false", env=kube_api.env, timeout=900)
+    assert _get(kube_api, doris_path) is None
+    assert _get(kube_api, "/api/v1/namespaces/%s/secrets/doris-auth" % ns["doris"]) is None
+    left = [p["metadata"]["name"] for p in _get(
+        kube_api, "/api/v1/namespaces/%s/persistentvolumeclaims" % ns["doris"])["items"]
+        if not (p["metadata"].get("deletionTimestamp"))]
+    assert left == []
+    assert _get(kube_api, "/api/v1/namespaces/%s" % ns["doris"]) is not None
