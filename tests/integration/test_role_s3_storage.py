@@ -49,7 +49,7 @@ def get(kube, api_version, kind, name, namespace=None):
 def test_apply_creates_user_buckets_lifecycle_and_probes(tmp_path, s3_env, kube_api):
     names, kube, s3 = s3_env["names"], s3_env["kube"], s3_env["s3"]
     run = run_playbook(tmp_path, [role_task()], extra_vars=s3_env["vars"], env=s3_env["env"],
-                       results=["platform_validations"])
+                       results=["s3_storage_validation"])
     assert run.returncode == 0, run
 
     user = get(kube, "ceph.rook.io/v1", "CephObjectStoreUser", "iceberg", names["rook"])
@@ -69,7 +69,7 @@ def test_apply_creates_user_buckets_lifecycle_and_probes(tmp_path, s3_env, kube_
     assert [r["ID"] for r in backup_rules] == ["abort-incomplete-multipart-uploads"]
     # the probe wrote, read back and deleted its object
     assert list_keys(s3, names["warehouse"], ".lakehouse-probe/") == []
-    probe = run.results["platform_validations"]["s3_storage"]
+    probe = run.results["s3_storage_validation"]
     assert probe["round_trip"].startswith(names["warehouse"] + "/.lakehouse-probe/")
 
     record = get(kube, "v1", "ConfigMap", "lakehouse-platform-s3-buckets", names["state"])
