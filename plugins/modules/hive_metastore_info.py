@@ -19,7 +19,7 @@ description:
     database and answers requests.
   - Read only; it never changes the metastore.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 requirements:
   - thrift
   - pyiceberg (ships the generated C(hive_metastore) ThriftHiveMetastore bindings)

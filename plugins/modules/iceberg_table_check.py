@@ -21,7 +21,7 @@ description:
     the task naming the step, the expected and the actual values.
   - A table left behind by an earlier failed run is purged first.
 author:
-  - lakehouse.platform contributors
+  - lakehouse.platform contributors (@lakehouse-platform)
 requirements:
   - pyiceberg >= 0.9 (with pyarrow; C(thrift) for the C(hive) catalog, SQLAlchemy and psycopg2 for C(sql))
 options:
@@ -115,7 +115,7 @@ attributes:
       - With O(cleanup=true) every run starts from and returns to the same state (an earlier leftover
         table is purged first) and reports no change.
 notes:
-  - RV(changed) is C(false) when O(cleanup=true) because the run leaves nothing behind.
+  - C(changed) is false when O(cleanup=true) because the run leaves nothing behind.
   - The controller must reach the catalog and the S3 endpoint (AWX in the cluster, or port-forwards).
 """
 

@@ -74,7 +74,8 @@ def run_playbook(tmp_path, tasks, extra_vars=None, env=None, check=False, diff=F
     run_env.setdefault("ANSIBLE_CONFIG", os.path.join(REPO_ROOT, "ansible.cfg"))
     run_env["ANSIBLE_NOCOLOR"] = "1"
     run_env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
-    proc = subprocess.run(command, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     saved = {}
     for name in results:
         path = result_dir / (name + ".json")

@@ -5,7 +5,6 @@ import threading
 
 import pytest
 
-from tests.integration.fixtures.hive_metastore import hive_metastore  # noqa: F401 - fixture
 from tests.integration.phase1_helpers import run_playbook
 
 
@@ -21,7 +20,7 @@ def plain_tcp_listener():
         server.settimeout(0.2)
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn, _address = server.accept()
             except socket.timeout:
                 continue
             conn.recv(1024)

@@ -4,7 +4,6 @@ import uuid
 
 import pytest
 
-from tests.integration.fixtures.hive_metastore import hive_metastore  # noqa: F401 - fixture
 from tests.integration.phase1_helpers import create_rgw_user, list_keys, run_playbook, s3_client
 
 

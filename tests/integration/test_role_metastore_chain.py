@@ -7,7 +7,6 @@ iceberg (pyiceberg through the stand-in, data on RGW) -> metadata_backup (CNPG B
 restore test really dumps, restores and compares on PostgreSQL).
 """
 import base64
-import json
 import uuid
 
 import pytest

@@ -93,6 +93,6 @@ def test_cluster_restore_that_differs_is_reported_and_cleaned_up(platform, postg
     restore = get(platform["kube"], "postgresql.cnpg.io/v1", "Cluster", "hive-metastore-postgres-restore-check", ns)
     assert restore is None or restore["metadata"].get("deletionTimestamp")
     # it restored from the live Cluster's object store, as CloudNativePG would
-    backup = [b for b in platform["kube"].resources.get(api_version="postgresql.cnpg.io/v1", kind="Backup")
-              .get(namespace=ns).to_dict()["items"]]
+    backup = platform["kube"].resources.get(api_version="postgresql.cnpg.io/v1", kind="Backup").get(
+        namespace=ns).to_dict()["items"]
     assert [b["status"]["phase"] for b in backup] == ["completed"]

@@ -27,7 +27,7 @@ def local_catalog(tmp_path):
 
 
 def files_under(path):
-    return [os.path.join(d, f) for d, _, files in os.walk(path) for f in files]
+    return [os.path.join(d, f) for d, _dirs, files in os.walk(path) for f in files]
 
 
 def test_full_check_on_a_local_catalog(local_catalog, capsys):
