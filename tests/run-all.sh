@@ -75,7 +75,11 @@ PY
 stage lint       ansible-lint --profile production
 stage sanity     run_sanity
 stage unit       pytest tests/unit -q -p no:cacheprovider --junitxml=.tmp/results/unit.xml
-stage integration pytest tests/integration -q -p no:cacheprovider --junitxml=.tmp/results/integration.xml
+# Integration tests spend most of their time waiting on ansible-playbook runs and simulated operators,
+# so three workers overlap those waits on two cores; --dist loadfile keeps each file's module-scoped
+# fixtures (simulators) in one worker. Every worker starts its own servers on its own free ports.
+stage integration pytest tests/integration -q -p no:cacheprovider -n "${LAKEHOUSE_TEST_WORKERS:-3}" --dist loadfile \
+  --durations=15 --junitxml=.tmp/results/integration.xml
 if ls molecule/*/molecule.yml >/dev/null 2>&1; then
   for scenario in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$scenario")")
