@@ -24,10 +24,11 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--warehouse", default="s3a://warehouse")
+    parser.add_argument("--lazy", action="store_true", help="create the schema on the first call, not at start")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
 
-    handler = PostgresMetastoreHandler(args.dsn, warehouse=args.warehouse)
+    handler = PostgresMetastoreHandler(args.dsn, warehouse=args.warehouse, lazy=args.lazy)
     server_socket = TSocket.TServerSocket(host="127.0.0.1", port=args.port, socket_family=socket.AF_INET)
     server = TServer.TThreadedServer(
         ThriftHiveMetastore.Processor(handler), server_socket,

@@ -9,6 +9,7 @@ from hive_metastore.ttypes import (
     FieldSchema,
     InvalidOperationException,
     LockResponse,
+    MetaException,
     LockState,
     NoSuchLockException,
     NoSuchObjectException,
@@ -24,19 +25,30 @@ from . import schema
 class PostgresMetastoreHandler:
     """The ThriftHiveMetastore calls the collection and pyiceberg make; every call is one transaction."""
 
-    def __init__(self, dsn, warehouse="s3a://warehouse"):
+    def __init__(self, dsn, warehouse="s3a://warehouse", lazy=False):
         self.dsn = dsn
         self.warehouse = warehouse.rstrip("/")
         self._lock = threading.Lock()  # one call at a time: simple, and consistent ids without sequences
-        self.init_schema()
+        self._schema_ready = False
+        if not lazy:
+            self._tx(lambda cur: None)
 
     # -- storage helpers --------------------------------------------------------------------------------------
     def _tx(self, func, *args):
+        """Run func(cursor, *args) in one transaction. The schema is created on first use, like the real
+        metastore's schematool step; lazily, the server may start before its database exists (as a metastore
+        pod may start before CloudNativePG finished initdb) and a call then fails until it does."""
         with self._lock:
-            conn = psycopg2.connect(self.dsn)
+            try:
+                conn = psycopg2.connect(self.dsn)
+            except psycopg2.OperationalError as exc:
+                raise MetaException(message="cannot reach the metastore database: %s" % exc)
             try:
                 with conn:
                     with conn.cursor() as cur:
+                        if not self._schema_ready:
+                            self._init_schema(cur)
+                            self._schema_ready = True
                         return func(cur, *args)
             finally:
                 conn.close()
@@ -46,20 +58,18 @@ class PostgresMetastoreHandler:
         cur.execute('SELECT COALESCE(MAX("%s"), 0) + 1 FROM "%s"' % (column, table))
         return cur.fetchone()[0]
 
-    def init_schema(self):
+    def _init_schema(self, cur):
         """Like schematool -initSchema plus the metastore's start-up creation of database `default`."""
-        def run(cur):
-            for statement in schema.DDL:
-                cur.execute(statement)
-            cur.execute('SELECT 1 FROM "VERSION"')
-            if cur.fetchone() is None:
-                cur.execute('INSERT INTO "VERSION" VALUES (1, %s, %s)',
-                            (schema.SCHEMA_VERSION, "Hive release version " + schema.SCHEMA_VERSION))
-            cur.execute('SELECT 1 FROM "DBS" WHERE "NAME" = %s', ("default",))
-            if cur.fetchone() is None:
-                cur.execute('INSERT INTO "DBS" VALUES (1, %s, %s, %s, %s, %s, %s)',
-                            ("Default Hive database", self.warehouse, "default", "public", "ROLE", "hive"))
-        self._tx(run)
+        for statement in schema.DDL:
+            cur.execute(statement)
+        cur.execute('SELECT 1 FROM "VERSION"')
+        if cur.fetchone() is None:
+            cur.execute('INSERT INTO "VERSION" VALUES (1, %s, %s)',
+                        (schema.SCHEMA_VERSION, "Hive release version " + schema.SCHEMA_VERSION))
+        cur.execute('SELECT 1 FROM "DBS" WHERE "NAME" = %s', ("default",))
+        if cur.fetchone() is None:
+            cur.execute('INSERT INTO "DBS" VALUES (1, %s, %s, %s, %s, %s, %s)',
+                        ("Default Hive database", self.warehouse, "default", "public", "ROLE", "hive"))
 
     @staticmethod
     def _db_row(cur, name):

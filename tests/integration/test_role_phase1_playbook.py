@@ -1,0 +1,129 @@
+"""playbooks/phase1.yml with the real phase-1 component roles, from the checkout: render, then apply against
+the Kubernetes API test server with the operator simulators, the real Ceph object gateway, a real PostgreSQL
+and the Thrift Hive Metastore stand-in. What apply stores is what render writes, every objective completes
+with its validation recorded in the report, and a second run changes nothing."""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+import yaml
+
+from tests.integration.fixtures.hive_metastore import MetastoreStandIn
+from tests.integration.k8s_compare import (create_ready_node, delete_node, ensure_helmrepository_crd, is_subset,
+                                           load_rendered)
+from tests.integration.phase1_helpers import REPO_ROOT, create_rgw_user
+
+LOCAL_CAPACITY = os.path.join(REPO_ROOT, "inventories", "local", "group_vars", "all", "capacity.yml")
+
+
+def run_phase(inventory, env, *args, timeout=1200):
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+               "playbooks/phase1.yml"] + list(args)
+    run_env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
+    return subprocess.run(command, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def recap_changed(stdout):
+    line = [l for l in stdout.splitlines() if l.startswith("localhost") and "changed=" in l][-1]
+    return int(line.split("changed=")[1].split()[0])
+
+
+@pytest.fixture
+def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
+    suffix = uuid.uuid4().hex[:6]
+    names = {"platform": "dp-" + suffix, "rook": "storage-" + suffix, "state": "lh-" + suffix,
+             "database": "metastore_" + suffix, "owner": "hive_" + suffix}
+    ensure_helmrepository_crd(kube_api)
+    node = create_ready_node(kube_api, "phase1-" + suffix)
+    access_key, secret_key = create_rgw_user(ceph_rgw, "iceberg-" + suffix)
+    simulators_with_postgres.set_rook_keys(access_key, secret_key, namespace=names["rook"], user="iceberg")
+    kube = kube_api.client()
+    namespaces = kube.resources.get(api_version="v1", kind="Namespace")
+    secrets = kube.resources.get(api_version="v1", kind="Secret")
+    for namespace in (names["rook"], names["platform"]):
+        namespaces.create(body={"metadata": {"name": namespace}})
+    # The owner Secret exists before the run (the role reuses a Secret it finds), so the metastore stand-in
+    # can be started before the database exists, as a metastore pod would start before initdb finished.
+    owner_password = "pw-" + uuid.uuid4().hex
+    secrets.create(namespace=names["platform"], body={
+        "metadata": {"name": "hive-metastore-pgauth"}, "type": "kubernetes.io/basic-auth",
+        "stringData": {"username": names["owner"], "password": owner_password}})
+    secrets.create(namespace=names["platform"], body={
+        "metadata": {"name": "pg-admin"}, "type": "kubernetes.io/basic-auth",
+        "stringData": {"username": postgres.user, "password": postgres.password}})
+    standin = MetastoreStandIn(postgres, dbname=names["database"], db_user=names["owner"], db_password=owner_password,
+                               lazy=True)
+    standin.start()
+
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    shutil.copy(LOCAL_CAPACITY, str(inventory / "group_vars" / "all" / "capacity.yml"))  # render-mode figures
+    settings = {
+        "platform_mode": "apply", "platform_kubeconfig": kube_api.kubeconfig,
+        "platform_namespace": names["platform"], "platform_state_namespace": names["state"],
+        "platform_operator": "phase1-component-test", "platform_render_dir": str(tmp_path / "build"),
+        "platform_phase_triggers": {"phase1": {"storage_used": "1Ei"}},
+        "platform_override_reason": "Integration test of the phase-1 components against the API test server.",
+        "platform_s3_endpoint": ceph_rgw.endpoint,
+        "platform_s3_warehouse_bucket": "warehouse-" + suffix, "platform_s3_backups_bucket": "backups-" + suffix,
+        "s3_storage_rook_namespace": names["rook"],
+        "postgres_database": names["database"], "postgres_owner": names["owner"],
+        "postgres_connect_host": postgres.host, "postgres_connect_port": postgres.port,
+        "postgres_connect_sslmode": "disable", "hive_metastore_db_name": names["database"],
+        "hive_metastore_connect_host": standin.host, "hive_metastore_connect_port": standin.port,
+        "hive_metastore_validate_retries": 3, "hive_metastore_validate_retry_delay": 1,
+        "iceberg_catalog_uri": standin.uri, "iceberg_catalog_wait_retries": 3, "iceberg_catalog_wait_delay": 1,
+        "iceberg_check_rows": 5,
+        "metadata_backup_schedule": "0 0 0 1 1 *", "metadata_backup_restore_test": "database",
+        "metadata_backup_restore_database": "restore_check_" + suffix, "metadata_backup_restore_admin_secret": "pg-admin",
+    }
+    (inventory / "group_vars" / "all" / "platform.yml").write_text(yaml.safe_dump(settings))
+    try:
+        yield {"names": names, "inventory": inventory, "env": kube_api.env, "kube": kube, "build": tmp_path / "build",
+               "secret_key": secret_key, "owner_password": owner_password}
+    finally:
+        standin.stop()
+        delete_node(kube_api, node)
+
+
+def test_phase1_playbook_renders_what_it_applies_and_completes_every_objective(phase_env):
+    names, kube, build = phase_env["names"], phase_env["kube"], phase_env["build"]
+    render = run_phase(phase_env["inventory"], phase_env["env"], "-e", "platform_mode=render")
+    assert render.returncode == 0, render.stdout[-5000:] + render.stderr[-3000:]
+    rendered = load_rendered(str(build / "phase1"))
+    kinds = {kind for kind, _ns, _name in rendered}
+    assert kinds == {"Namespace", "CephObjectStoreUser", "Cluster", "ScheduledBackup", "HelmRelease", "HelmRepository"}
+    shutil.rmtree(str(build))
+
+    first = run_phase(phase_env["inventory"], phase_env["env"])
+    assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+    for text in (phase_env["secret_key"], phase_env["owner_password"]):
+        assert text not in first.stdout and text not in first.stderr
+
+    # the API server holds exactly the labelled objects render wrote
+    for (kind, namespace, name), obj in rendered.items():
+        resource = kube.resources.get(api_version=obj["apiVersion"], kind=kind)
+        stored = resource.get(name=name, namespace=namespace or None).to_dict()
+        assert is_subset(obj, stored) == [], (kind, namespace, name)
+
+    report = json.loads((build / "phase1" / "report.json").read_text())
+    assert report["outcome"] == "succeeded" and report["mode"] == "apply"
+    assert [o["state"] for o in report["objectives"]] == ["completed"] * 4
+    validations = report["validations"]
+    assert set(validations) >= {"s3_storage", "postgres", "hive_metastore", "iceberg", "metadata_backup"}
+    assert validations["iceberg"]["rows_current"] == 10
+    assert validations["metadata_backup"]["comparison"]["matches"] is True
+    assert validations["metadata_backup"]["comparison"]["tables"] >= 9
+    assert "default" in validations["hive_metastore"]["databases"]
+
+    second = run_phase(phase_env["inventory"], phase_env["env"])
+    assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
+    assert recap_changed(second.stdout) == 0, second.stdout[-6000:]
