@@ -2,7 +2,6 @@
 the Kubernetes API test server with the operator simulators, the real Ceph object gateway, a real PostgreSQL
 and the Thrift Hive Metastore stand-in. What apply stores is what render writes, every objective completes
 with its validation recorded in the report, and a second run changes nothing."""
-import base64
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ def run_phase(inventory, env, *args, timeout=1200):
 
 
 def recap_changed(stdout):
-    line = [l for l in stdout.splitlines() if l.startswith("localhost") and "changed=" in l][-1]
+    line = [text for text in stdout.splitlines() if text.startswith("localhost") and "changed=" in text][-1]
     return int(line.split("changed=")[1].split()[0])
 
 
