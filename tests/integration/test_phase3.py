@@ -55,10 +55,10 @@ FLUX_CRDS = [_crd("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories"
 
 
 def _ensure_crd(kube_api, crd):
-    status, body, _ = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+    status, body, _headers = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
                                        + crd["metadata"]["name"])
     if status == 404:
-        status, body, _ = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+        status, body, _headers = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
         assert status in (200, 201), body
 
 
@@ -83,7 +83,7 @@ class KustomizeControllerStandIn(threading.Thread):
                     pass
 
     def reconcile(self):
-        status, body, _ = self.kube_api.request(
+        status, body, _headers = self.kube_api.request(
             "GET", "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations" % self.flux_namespace)
         items = body.get("items", []) if status == 200 else []
         present = set()
@@ -138,7 +138,7 @@ def _write_inventory(collection, name, variables):
 
 
 def _get(kube_api, path):
-    status, body, _ = kube_api.request("GET", path)
+    status, body, _headers = kube_api.request("GET", path)
     return body if status == 200 else None
 
 
@@ -156,7 +156,7 @@ def phase3(kube_api, tmp_path_factory):
     ns = {key: "%s-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
     for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux"):
         # Every HelmRelease in these namespaces gets a Deployment named after the release (its workload).
-        status, body, _ = kube_api.request("POST", "/api/v1/namespaces", {
+        status, body, _headers = kube_api.request("POST", "/api/v1/namespaces", {
             "apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": ns[key], "annotations": {"helmrelease.sim.lakehouse.test/workloads": "true"}}})
         assert status == 201, body
