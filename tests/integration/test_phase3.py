@@ -55,8 +55,8 @@ FLUX_CRDS = [_crd("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories"
 
 
 def _ensure_crd(kube_api, crd):
-    status, body, _headers = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
-                                       + crd["metadata"]["name"])
+    status, body, _headers = kube_api.request(
+        "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd["metadata"]["name"])
     if status == 404:
         status, body, _headers = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
         assert status in (200, 201), body
