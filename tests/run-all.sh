@@ -19,7 +19,7 @@ export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0  # plain C
 mkdir -p .tmp/results
 rm -f .tmp/results/*.xml
 
-declare -a STAGES=() RESULTS=()
+declare -a STAGES=() RESULTS=() TIMES=()
 ONLY=" $* "  # optional stage names to run (e.g. `tests/run-all.sh sanity unit`); default: all
 stage() {  # stage <name> <command...>
   local name=$1; shift
@@ -28,7 +28,7 @@ stage() {  # stage <name> <command...>
   local start=$SECONDS
   "$@"
   local rc=$?
-  STAGES+=("$name"); RESULTS+=("$rc")
+  STAGES+=("$name"); RESULTS+=("$rc"); TIMES+=($((SECONDS - start)))
   printf '==== %s: %s (%ss)\n' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED rc=$rc")" $((SECONDS - start))
 }
 
@@ -60,6 +60,7 @@ count_pytest() {  # sum tests/failures/errors/skipped over the junit files
   "$VENV/bin/python" - .tmp/results/*.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
 t = f = s = 0
+failures = []
 for path in sys.argv[1:]:
     try:
         root = ET.parse(path).getroot()
@@ -68,6 +69,13 @@ for path in sys.argv[1:]:
     for suite in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
         t += int(suite.get("tests", 0)); s += int(suite.get("skipped", 0))
         f += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        for case in suite.iter("testcase"):
+            for bad in list(case.findall("failure")) + list(case.findall("error")):
+                msg = " ".join((bad.get("message") or "").split())[:300]
+                failures.append(f"{case.get('classname')}::{case.get('name')} ({case.get('time')}s): {msg}")
+# the log's tail is what a CI summary shows: name every failed test there
+for line in failures[:25]:
+    print(f"  FAILED {line}")
 print(f"pytest: {t - f - s} passed, {f} failed, {s} skipped")
 PY
 }
@@ -90,7 +98,7 @@ fi
 printf '\n==== summary\n'
 failed=0
 for i in "${!STAGES[@]}"; do
-  printf '  %-28s %s\n' "${STAGES[$i]}" "$([ "${RESULTS[$i]}" = 0 ] && echo ok || echo FAILED)"
+  printf '  %-28s %-7s %5ss\n' "${STAGES[$i]}" "$([ "${RESULTS[$i]}" = 0 ] && echo ok || echo FAILED)" "${TIMES[$i]}"
   [ "${RESULTS[$i]}" = 0 ] || failed=$((failed + 1))
 done
 echo "stages: $(( ${#STAGES[@]} - failed )) passed, $failed failed"

@@ -8,6 +8,8 @@ A document per phase: ``objectives`` (id, title, components, state, timestamps, 
 live here so the objectives role and its tests share them:
 
 * states: pending -> in_progress -> completed | failed; a rollback returns an objective to pending;
+* in a rendered tree (``mode: render``) nothing has run in a cluster, so the end state is ``rendered``,
+  never ``completed``;
 * a completed objective stays completed through a successful rerun (its timestamps are kept), so a
   rerun that changes nothing writes an identical document;
 * ``current_status`` is derived from the objectives only (no clock), for the same reason.
@@ -20,21 +22,28 @@ import copy
 
 from ansible.errors import AnsibleFilterError
 
-STATES = ("pending", "in_progress", "completed", "failed")
+STATES = ("pending", "in_progress", "rendered", "completed", "failed")
 EVENTS = ("start", "complete", "fail", "rollback")
 
 
-def _current_status(objectives):
+def _done_state(doc):
+    """The state a finished objective takes: ``rendered`` in a rendered tree, ``completed`` in a cluster."""
+    return "rendered" if doc.get("mode") == "render" else "completed"
+
+
+def _current_status(objectives, done_state="completed"):
     total = len(objectives)
     completed = sum(1 for o in objectives if o["state"] == "completed")
+    rendered = sum(1 for o in objectives if o["state"] == "rendered")
+    done = sum(1 for o in objectives if o["state"] == done_state)
     failed = [o["id"] for o in objectives if o["state"] == "failed"]
     running = [o["id"] for o in objectives if o["state"] == "in_progress"]
     pending = [o["id"] for o in objectives if o["state"] == "pending"]
     if failed:
         state = "failed"
-    elif total and completed == total:
-        state = "completed"
-    elif running or completed:
+    elif total and done == total:
+        state = done_state
+    elif running or completed or rendered:
         state = "in_progress"
     else:
         state = "pending"
@@ -42,8 +51,10 @@ def _current_status(objectives):
     return {
         "state": state,
         "completed": completed,
+        "rendered": rendered,
+        "done": done,
         "total": total,
-        "percent": int(round(100.0 * completed / total)) if total else 0,
+        "percent": int(round(100.0 * done / total)) if total else 0,
         "current_objective": current,
         "failed": failed,
     }
@@ -69,7 +80,7 @@ def objectives_init(doc, catalog, phase, mode=None, override=None):
         doc["mode"] = mode
     if override and (doc.get("override") or {}).get("why") != override.get("why"):
         doc["override"] = dict(override)
-    doc["current_status"] = _current_status(objectives)
+    doc["current_status"] = _current_status(objectives, _done_state(doc))
     return doc
 
 
@@ -83,12 +94,13 @@ def objectives_transition(doc, objective_id, event, at, message=""):
         raise AnsibleFilterError("no objective %r in %s" % (objective_id, doc.get("phase")))
     record = matches[0]
     state = record.get("state", "pending")
-    if event == "start" and state != "completed" and state != "in_progress":
+    done = _done_state(doc)
+    if event == "start" and state != done and state != "in_progress":
         record.update(state="in_progress", started_at=at)
         record.pop("failed_at", None)
         record.pop("message", None)
-    elif event == "complete" and state != "completed":
-        record.update(state="completed", completed_at=at)
+    elif event == "complete" and state != done:
+        record.update({"state": done, done + "_at": at})
         record.setdefault("started_at", at)
         record.pop("failed_at", None)
         record.pop("message", None)
@@ -96,9 +108,9 @@ def objectives_transition(doc, objective_id, event, at, message=""):
         record.update(state="failed", failed_at=at, message=str(message))
     elif event == "rollback" and state != "pending":
         record.update(state="pending", rolled_back_at=at)
-        for key in ("started_at", "completed_at", "failed_at", "message"):
+        for key in ("started_at", "completed_at", "rendered_at", "failed_at", "message"):
             record.pop(key, None)
-    doc["current_status"] = _current_status(doc["objectives"])
+    doc["current_status"] = _current_status(doc["objectives"], done)
     return doc
 
 

@@ -265,7 +265,8 @@ def test_render_writes_the_tree_and_rerender_changes_nothing(phase3):
     assert report["checks"][0]["name"] == "Platform health (phase 3 target)" and report["checks"][0]["target"] == ">= 90%"
     objectives = json.loads((build / "objectives.json").read_text())
     assert [(o["id"], o["state"]) for o in objectives["objectives"]] == [
-        ("3.1", "completed"), ("3.2", "completed"), ("3.3", "completed")]
+        ("3.1", "rendered"), ("3.2", "rendered"), ("3.3", "rendered")]
+    assert objectives["current_status"]["state"] == "rendered"
 
 
 def _tree(build):

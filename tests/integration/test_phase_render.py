@@ -105,8 +105,8 @@ def test_render_writes_the_gitops_tree_objectives_and_report(rendered):
 
     objectives = json.loads((phase / "objectives.json").read_text())
     assert [(o["id"], o["state"]) for o in objectives["objectives"]] == [
-        ("1.1", "completed"), ("1.2", "completed"), ("1.3", "completed"), ("1.4", "completed")]
-    assert objectives["current_status"]["state"] == "completed"
+        ("1.1", "rendered"), ("1.2", "rendered"), ("1.3", "rendered"), ("1.4", "rendered")]
+    assert objectives["current_status"]["state"] == "rendered"
     assert objectives["override"]["why"].startswith("Manual override from the Phase 1 runbook")
     assert objectives["override"]["measured"] == "146Gi" and objectives["override"]["threshold"] == "200Gi"
 
@@ -121,7 +121,7 @@ def test_render_writes_the_gitops_tree_objectives_and_report(rendered):
     assert {c["action"] for c in report["changes"]} == {"rendered"}
     assert "## Validations" in (phase / "report.md").read_text()
     markdown = (phase / "report.md").read_text()
-    assert "**Manual override** by" in markdown and "| 1.4 | Metadata Backup | completed |" in markdown
+    assert "**Manual override** by" in markdown and "| 1.4 | Metadata Backup | rendered |" in markdown
 
 
 def test_second_render_changes_nothing(rendered):
@@ -141,7 +141,7 @@ def test_objective_tag_runs_one_objective(rendered):
 
 def test_status_playbook_by_fqcn_prints_the_objectives(rendered):
     run = run_playbook(rendered["collection"], "lakehouse.platform.status")
-    assert "1.3 | Iceberg Table Operations | completed" in run.stdout
+    assert "1.3 | Iceberg Table Operations | rendered" in run.stdout
     assert "current_status" in run.stdout
 
 
@@ -156,7 +156,7 @@ def test_rollback_tag_removes_one_component_from_the_tree(rendered):
     assert yaml.safe_load((phase / "kustomization.yaml").read_text())["resources"] == after
     objectives = json.loads((phase / "objectives.json").read_text())
     assert {o["id"]: o["state"] for o in objectives["objectives"]} == {
-        "1.1": "completed", "1.2": "completed", "1.3": "completed", "1.4": "pending"}
+        "1.1": "rendered", "1.2": "rendered", "1.3": "rendered", "1.4": "pending"}
 
 
 def test_failure_is_rescued_recorded_and_reported(tmp_path):
@@ -170,7 +170,7 @@ def test_failure_is_rescued_recorded_and_reported(tmp_path):
     phase = collection / "build" / "phase1"
     objectives = json.loads((phase / "objectives.json").read_text())
     states = {o["id"]: o for o in objectives["objectives"]}
-    assert [states[i]["state"] for i in ("1.1", "1.2", "1.3", "1.4")] == ["completed", "completed", "failed", "pending"]
+    assert [states[i]["state"] for i in ("1.1", "1.2", "1.3", "1.4")] == ["rendered", "rendered", "failed", "pending"]
     assert "iceberg: injected failure in wait" in states["1.3"]["message"]
     report = json.loads((phase / "report.json").read_text())
     assert report["outcome"] == "failed" and report["failure"]["component"] == "iceberg"

@@ -11,15 +11,15 @@ CATALOG = {"title": "Phase 1", "objectives": [
 ]}
 
 
-def fresh():
-    return objectives_init({}, CATALOG, "phase1", "render")
+def fresh(mode="apply"):
+    return objectives_init({}, CATALOG, "phase1", mode)
 
 
 def test_a_new_document_has_every_objective_pending():
     doc = fresh()
     assert [(o["id"], o["state"]) for o in doc["objectives"]] == [("1.1", "pending"), ("1.2", "pending")]
-    assert doc["current_status"] == {"state": "pending", "completed": 0, "total": 2, "percent": 0,
-                                     "current_objective": "1.1", "failed": []}
+    assert doc["current_status"] == {"state": "pending", "completed": 0, "rendered": 0, "done": 0, "total": 2,
+                                     "percent": 0, "current_objective": "1.1", "failed": []}
 
 
 def test_start_complete_and_status():
@@ -29,6 +29,27 @@ def test_start_complete_and_status():
     record = doc["objectives"][0]
     assert (record["state"], record["started_at"], record["completed_at"]) == ("completed", "t1", "t2")
     assert doc["current_status"]["percent"] == 50 and doc["current_status"]["current_objective"] == "1.2"
+
+
+def test_a_rendered_tree_ends_rendered_never_completed():
+    doc = fresh("render")
+    for objective in ("1.1", "1.2"):
+        doc = objectives_transition(objectives_transition(doc, objective, "start", "t1"), objective, "complete", "t2")
+    assert [o["state"] for o in doc["objectives"]] == ["rendered", "rendered"]
+    assert "completed_at" not in doc["objectives"][0] and doc["objectives"][0]["rendered_at"] == "t2"
+    assert doc["current_status"]["state"] == "rendered"
+    assert (doc["current_status"]["done"], doc["current_status"]["completed"], doc["current_status"]["percent"]) == (2, 0, 100)
+    rerender = objectives_transition(objectives_transition(doc, "1.1", "start", "t3"), "1.1", "complete", "t4")
+    assert rerender == doc
+    rolled = objectives_transition(doc, "1.1", "rollback", "t5")
+    assert "rendered_at" not in rolled["objectives"][0] and rolled["current_status"]["state"] == "in_progress"
+
+
+def test_applying_after_an_old_completed_render_record_moves_on():
+    stored = fresh("render")
+    stored["objectives"][0]["state"] = "completed"  # written by a version without the rendered state
+    doc = objectives_transition(objectives_init(stored, CATALOG, "phase1", "render"), "1.1", "start", "t1")
+    assert doc["objectives"][0]["state"] == "in_progress"
 
 
 def test_a_successful_rerun_keeps_a_completed_objective_unchanged():
