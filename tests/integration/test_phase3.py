@@ -331,7 +331,7 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     neo4j_password = _b64(secrets["neo4j-auth"]["data"]["neo4j-password"])
     assert _b64(secrets["neo4j-auth"]["data"]["NEO4J_AUTH"]) == "neo4j/" + neo4j_password
     assert secrets["doris-auth"]["type"] == "kubernetes.io/basic-auth"
-    assert _b64(secrets["doris-auth"]["data"]["username"]) == "root"
+    assert _b64(secrets["doris-auth"]["data"]["username"]) == "lakehouse_admin"
     assert secrets["mlflow-db-credentials"]["type"] == "kubernetes.io/basic-auth"
     values = [_b64(v) for s in secrets.values() for v in s["data"].values()]
     for value in values:
