@@ -13,3 +13,10 @@ if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "latency: asserts how soon something is seen (a watch within about a second, a grace respected); "
+        "tests/run-all.sh runs these alone, before the parallel integration run loads the machine")

@@ -15,6 +15,8 @@ from botocore.config import Config
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
+pytestmark = pytest.mark.latency
+
 MODULE = "lakehouse.platform.ceph_s3_user"
 USERS = "cephobjectstoreusers"
 LABEL_USER_ID = "lakehouse.platform/ceph-s3-user-id"

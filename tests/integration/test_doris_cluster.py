@@ -16,7 +16,7 @@ from ansible_collections.lakehouse.platform.plugins.module_utils import doris
 from tests.integration.kube_status import kube_client
 from tests.integration.phase1_helpers import run_playbook
 
-pytestmark = pytest.mark.usefixtures("simulators")
+pytestmark = [pytest.mark.latency, pytest.mark.usefixtures("simulators")]
 
 DORIS_RESOURCE = "dorisclusters.doris.selectdb.com"
 

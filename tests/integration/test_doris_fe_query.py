@@ -27,6 +27,8 @@ import yaml
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import doris
 
+pytestmark = pytest.mark.latency
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "doris")
 DATABASE = "doris_standin"
 FRONTENDS_SQL = "SELECT * FROM %s.frontends" % DATABASE

@@ -10,6 +10,8 @@ import pytest
 from ansible_collections.lakehouse.platform.plugins.module_utils import kube
 from tests.integration.kube_status import kube_client, patch_status
 
+pytestmark = pytest.mark.latency
+
 ROOK = ("ceph.rook.io/v1", "CephObjectStoreUser")
 ARGO = ("argoproj.io/v1alpha1", "Application")
 

@@ -21,7 +21,7 @@ from ansible_collections.lakehouse.platform.plugins.modules import raycluster_wa
 from tests.integration.kube_status import kube_client
 from tests.integration.phase1_helpers import run_playbook
 
-pytestmark = pytest.mark.usefixtures("simulators")
+pytestmark = [pytest.mark.latency, pytest.mark.usefixtures("simulators")]
 
 SIM = "sim.lakehouse.test"
 RAY_RESOURCE = "rayclusters.ray.io"

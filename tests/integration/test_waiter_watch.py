@@ -13,6 +13,8 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import (
 )
 from tests.integration.kube_status import kube_client, patch_status, patch_status_later
 
+pytestmark = pytest.mark.latency
+
 API, KIND = "ceph.rook.io/v1", "CephObjectStoreUser"
 
 
