@@ -254,6 +254,9 @@ def test_render_writes_the_tree_and_rerender_changes_nothing(phase3):
     mlflow = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["ml"], "mlflow")]["spec"]["values"]
     assert mlflow["backendStore"]["existingDatabaseSecret"]["name"] == "mlflow-db-credentials"
     assert mlflow["artifactRoot"]["s3"]["existingSecret"]["name"] == "mlflow-s3-credentials"
+    datahub = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["dp"], "datahub")]["spec"]
+    assert datahub["dependsOn"] == [{"name": "prerequisites", "namespace": phase3["ns"]["dp"]}]
+    assert "dependsOn" not in phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["dp"], "prerequisites")]["spec"]
     neo4j = phase3["runs"]["rendered"][("HelmRelease", phase3["ns"]["dp"], "neo4j")]["spec"]["values"]
     assert neo4j["neo4j"]["passwordFromSecret"] == "neo4j-auth"
     assert neo4j["volumes"]["data"]["mode"] == "defaultStorageClass"

@@ -583,6 +583,21 @@ class TestFlux:
         kube.delete("helm.toolkit.fluxcd.io/v2", "HelmRelease", "neo4j", kube_namespace)
         wait_for(lambda: [kube.get("apps/v1", "Deployment", "neo4j", kube_namespace)], lambda v: v == [None])
 
+    def test_depends_on_holds_the_release_until_the_dependency_is_ready(self, simulators, kube, kube_namespace):
+        dependent = helm_release("datahub", kube_namespace)
+        dependent["spec"]["dependsOn"] = [{"name": "prerequisites", "namespace": kube_namespace}]
+        kube.create(dependent)
+        get = getter(kube, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "datahub", kube_namespace)
+        held = wait_for(get, lambda h: (condition(h, "Ready") or {}).get("reason") == "DependencyNotReady")
+        assert condition(held, "Ready")["status"] == "False"
+        assert condition(held, "Ready")["message"] == "dependency '%s/prerequisites' is not ready" % kube_namespace
+        assert "history" not in status(held)  # nothing was released
+        kube.create(helm_release("prerequisites", kube_namespace))
+        hr = wait_for(get, lambda h: (condition(h, "Ready") or {}).get("status") == "True")
+        prerequisites = kube.get("helm.toolkit.fluxcd.io/v2", "HelmRelease", "prerequisites", kube_namespace)
+        assert condition(hr, "Ready")["reason"] == "InstallSucceeded"
+        assert condition(hr, "Ready")["lastTransitionTime"] >= condition(prerequisites, "Ready")["lastTransitionTime"]
+
     def test_failure_mode_fails_then_stalls(self, simulators, kube, kube_namespace):
         kube.create(helm_release("es", kube_namespace, annotations={f"{PREFIX}/mode": "fail",
                                                                     f"{PREFIX}/delay-seconds": "0.5"}))

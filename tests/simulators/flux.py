@@ -9,6 +9,9 @@ chart workloads (see chart_workloads) must be ready first, as with Helm's --wait
 Failure mode: Ready=False/InstallFailed (UpgradeFailed) with Reconciling=True/ProgressingWithRetry, then
 after another delay Stalled=True/RetriesExceeded with Reconciling removed (remediation retries exhausted).
 `flap` alternates between a successful release and a failed one (without stalling).
+
+spec.dependsOn: nothing is released while a listed HelmRelease is not Ready at its own generation;
+meanwhile Ready=False/DependencyNotReady, as helm-controller reports it.
 """
 import hashlib
 import json
@@ -20,6 +23,7 @@ from .objects import (find_condition, generation, meta, name_of, namespace_of, r
 from .runtime import Controller
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+DEPENDENCY_REQUEUE_SECONDS = 0.5
 
 
 def release_name(hr):
@@ -152,6 +156,14 @@ class HelmReleaseController(Controller):
         ready = find_condition(status.get("conditions"), "Ready")
         if status.get("observedGeneration") == gen and ready and ready.get("status") == "True":
             self.ctx.mark_done(hr, gen)
+        waiting_for = self._dependency_not_ready(hr)
+        if waiting_for:
+            # helm-controller does not start a release while a dependsOn entry is not Ready at its own
+            # generation: Ready=False/DependencyNotReady, requeued (its --requeue-dependency, shortened).
+            conditions = set_condition(status.get("conditions") or [], "Ready", "False", "DependencyNotReady",
+                                       f"dependency '{waiting_for}' is not ready", gen)
+            self.write_status(hr, dict(status, conditions=conditions))
+            return DEPENDENCY_REQUEUE_SECONDS
         behaviour = self.ctx.behaviour(hr)
         elapsed = self.ctx.elapsed(hr, gen)
         state = behaviour.state_at(elapsed)
@@ -178,6 +190,17 @@ class HelmReleaseController(Controller):
             new = helmrelease_status(hr, "progressing", now)
         self.write_status(hr, new)
         return again
+
+    def _dependency_not_ready(self, hr):
+        """'<namespace>/<name>' of the first spec.dependsOn HelmRelease that is not Ready, or None."""
+        for dep in (hr.get("spec") or {}).get("dependsOn") or []:
+            ns = dep.get("namespace") or namespace_of(hr)
+            other = self.kube.get(self.api_version, self.kind, dep["name"], ns)
+            ready = find_condition(((other or {}).get("status") or {}).get("conditions"), "Ready") or {}
+            if other is None or ready.get("status") != "True" or \
+                    (other.get("status") or {}).get("observedGeneration") != generation(other):
+                return f"{ns}/{dep['name']}"
+        return None
 
     def _workloads_ready(self, hr):
         names, replicas, requests = chart_workloads.requested_workloads(
