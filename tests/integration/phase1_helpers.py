@@ -43,7 +43,7 @@ class PlaybookRun:
         return "PlaybookRun(rc=%s)\n%s\nresults: %s" % (self.returncode, self.errors(), json.dumps(self.results)[:2000])
 
 
-def run_playbook(tmp_path, tasks, extra_vars=None, env=None, check=False, diff=False, tags=None, timeout=600,
+def run_playbook(tmp_path, tasks, extra_vars=None, env=None, check=False, diff=False, tags=None, timeout=1200,
                  results=(), pre_vars=None):
     """Run `tasks` on localhost from the repository root (ansible.cfg resolves lakehouse.platform).
 

@@ -101,7 +101,7 @@ def ensure_phase1_components(collection):
     return faked
 
 
-def run_playbook(collection, *args, env=None, check=True, timeout=600):
+def run_playbook(collection, *args, env=None, check=True, timeout=1200):
     """Run ansible-playbook in the copy; returns CompletedProcess (stdout+stderr merged)."""
     full_env = dict(os.environ)
     full_env.update({

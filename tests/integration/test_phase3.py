@@ -178,9 +178,9 @@ def phase3(kube_api, tmp_path_factory):
         "doris_failure_grace": 5,
     }
     for component in ("elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"):
-        phase3_vars["%s_wait_timeout" % component] = 180
-    phase3_vars.update(doris_operator_wait_timeout=180, ray_operator_wait_timeout=180,
-                       mlflow_postgres_wait_timeout=180)
+        phase3_vars["%s_wait_timeout" % component] = 600
+    phase3_vars.update(doris_operator_wait_timeout=600, ray_operator_wait_timeout=600,
+                       mlflow_postgres_wait_timeout=600)
     render_inventory = _write_inventory(collection, "render-test", dict(
         phase3_vars, platform_mode="render", platform_chart_driver="render", platform_declared_capacity=declared))
     apply_inventory = _write_inventory(collection, "apply-test", dict(
@@ -304,7 +304,7 @@ def test_tag_doris_renders_only_doris(phase3):
 
 def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(phase3, kube_api, simulators):
     collection, ns = phase3["collection"], phase3["ns"]
-    first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=1800)
+    first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
     assert recap(first.stdout)["changed"] > 0
 
     rendered = phase3["runs"]["rendered"]
@@ -356,7 +356,7 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     assert report["lock"]["released"] is True
     assert report["checks"][0]["note"].startswith("measured after the run")
 
-    second = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=1800)
+    second = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
     assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
     again = {name: _get(kube_api, "/api/v1/namespaces/%s/secrets/%s" % (s["metadata"]["namespace"], name))
              for name, s in secrets.items()}
@@ -374,7 +374,7 @@ def test_check_mode_sends_no_write(phase3, kube_api, simulators):
         time.sleep(1)
         kube_api.reset_counts()
         run = run_playbook(phase3["collection"], "-i", phase3["apply"], "playbooks/phase3.yml", "--check",
-                           env=kube_api.env, timeout=1800)
+                           env=kube_api.env, timeout=3000)
         counts = kube_api.request_counts()
     finally:
         phase3["stand_in"].paused.clear()

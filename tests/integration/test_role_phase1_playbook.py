@@ -20,7 +20,7 @@ from tests.integration.phase1_helpers import REPO_ROOT, create_rgw_user
 LOCAL_CAPACITY = os.path.join(REPO_ROOT, "inventories", "local", "group_vars", "all", "capacity.yml")
 
 
-def run_phase(inventory, env, *args, timeout=1200):
+def run_phase(inventory, env, *args, timeout=2400):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
                "playbooks/phase1.yml"] + list(args)
     run_env = dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
