@@ -14,7 +14,7 @@ import json
 import pytest
 import yaml
 
-from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.lakehouse.platform.plugins.module_utils import rgw_admin
 from ansible_collections.lakehouse.platform.plugins.modules import ceph_s3_user as mod
 from ansible_collections.lakehouse.platform.plugins.modules.ceph_s3_user import (
@@ -29,21 +29,6 @@ from ansible_collections.lakehouse.platform.plugins.modules.ceph_s3_user import 
     validate,
 )
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
 
 RGW = dict(backend="rgw_admin", endpoint="https://rgw.example.com", admin_access_key="ADMINAK",
            admin_secret_key="admin-secret-value")

@@ -7,11 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import WaitResult, WaitTimeout
 from ansible_collections.lakehouse.platform.plugins.modules import k8s_status_wait as module_under_test
 from ansible_collections.lakehouse.platform.plugins.modules.k8s_status_wait import (
@@ -20,21 +19,6 @@ from ansible_collections.lakehouse.platform.plugins.modules.k8s_status_wait impo
     validate,
 )
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
 
 
 def app(health, sync, generation=1, observed=None, operation="Succeeded"):
