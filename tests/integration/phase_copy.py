@@ -103,7 +103,10 @@ def ensure_phase1_components(collection):
 
 def run_playbook(collection, *args, env=None, check=True, timeout=1200):
     """Run ansible-playbook in the copy; returns CompletedProcess (stdout+stderr merged)."""
+    # The copy's own settings come last: an ANSIBLE_COLLECTIONS_PATH inherited through `env` (tests/run-all.sh
+    # exports the checkout's) would otherwise run the checkout's roles instead of the copy's fakes.
     full_env = dict(os.environ)
+    full_env.update(env or {})
     full_env.update({
         "ANSIBLE_COLLECTIONS_PATH": str(collection.parent.parent.parent),
         "ANSIBLE_CONFIG": str(collection / "ansible.cfg"),
@@ -112,8 +115,6 @@ def run_playbook(collection, *args, env=None, check=True, timeout=1200):
         "ANSIBLE_LOCAL_TEMP": str(collection.parent.parent.parent / "ansible-tmp"),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    if env:
-        full_env.update(env)
     result = subprocess.run([ANSIBLE_PLAYBOOK] + list(args), cwd=str(collection), env=full_env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                             check=False)

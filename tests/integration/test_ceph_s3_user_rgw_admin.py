@@ -156,10 +156,10 @@ def test_caps_suspension_and_a_key_for_a_keyless_user(ceph_rgw, ceph_playbook):
 
 
 def test_bad_endpoint_and_bad_admin_keys_fail_clearly_and_create_nothing(ceph_rgw, ceph_playbook):
-    from tests.fixtures.ceph.cluster import free_port
+    from tests.fixtures.local_server import free_loopback_port
 
     uid = unique("bad")
-    closed = "http://127.0.0.1:%d" % free_port()
+    closed = "http://127.0.0.1:%d" % free_loopback_port()
     offset = ceph_rgw.rgw_log_offset()
     run = ceph_playbook([
         task(rgw_args(ceph_rgw, name=uid, endpoint=closed), "bad_endpoint", ignore_errors=True),
