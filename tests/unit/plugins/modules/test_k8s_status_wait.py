@@ -20,7 +20,6 @@ from ansible_collections.lakehouse.platform.plugins.modules.k8s_status_wait impo
 )
 
 
-
 def app(health, sync, generation=1, observed=None, operation="Succeeded"):
     status = {"health": {"status": health}, "sync": {"status": sync}, "operationState": {"phase": operation}}
     if observed is not None:
