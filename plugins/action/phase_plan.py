@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of lakehouse.platform.phase_plan (documentation: plugins/modules/phase_plan.py).
+
+Runs on the controller and touches nothing: from the phase catalog, the run's --tags/--skip-tags and
+every component's <component>_enabled and <component>_budget (inventory and extra vars first, then the
+role's defaults/main.yml) it works out which steps of which stages the run performs.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.lakehouse.platform.plugins.module_utils import phase_catalog
+
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _role_defaults(self, roles_dir, component):
+        role = os.path.join(roles_dir, component)
+        if not os.path.isdir(os.path.join(role, "tasks")):
+            raise AnsibleError("phase catalog: component %s has no role (looked for %s/tasks)" % (component, role))
+        path = os.path.join(role, "defaults", "main.yml")
+        if not os.path.exists(path):
+            return {}
+        data = self._loader.load_from_file(path, trusted_as_template=True)
+        return data or {}
+
+    def _argument_errors(self, roles_dir, component, templar, merged):
+        """Errors of the component's inputs against its role's argument spec (entry point main)."""
+        path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
+        if not os.path.exists(path):
+            return []
+        specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
+        spec = (specs.get("main") or {}).get("options") or {}
+        provided = {}
+        for name in spec:
+            if name in merged:
+                provided[name] = templar.template(merged[name])
+        outcome = ArgumentSpecValidator(spec).validate(provided)
+        return ["%s: %s" % (component, error) for error in outcome.error_messages]
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = self._task.args
+        unknown_args = sorted(set(args) - set(ARGS))
+        if unknown_args:
+            return dict(failed=True, msg="phase_plan: unsupported option(s) %s" % ", ".join(unknown_args))
+        phase = args.get("phase") or task_vars.get("platform_phase")
+        catalog = args.get("catalog") or task_vars.get("platform_catalog")
+        mode = args.get("mode") or task_vars.get("platform_mode") or "render"
+        run_tags = list(args.get("run_tags") if args.get("run_tags") is not None else task_vars.get("ansible_run_tags") or ["all"])
+        skip_tags = list(args.get("skip_tags") if args.get("skip_tags") is not None else task_vars.get("ansible_skip_tags") or [])
+        roles_dir = args.get("roles_dir") or os.path.join(COLLECTION_ROOT, "roles")
+        try:
+            phases = phase_catalog.normalise(catalog)
+        except phase_catalog.CatalogError as err:
+            return dict(failed=True, msg="phase catalog: %s" % err)
+        if phase not in phases:
+            return dict(failed=True, msg="platform_phase=%r is not a phase of the catalog (phases: %s)"
+                        % (phase, ", ".join(sorted(phases))))
+        if mode not in ("apply", "render"):
+            return dict(failed=True, msg="platform_mode must be apply or render, got %r" % (mode,))
+        unknown = phase_catalog.unknown_tags(phases, run_tags, skip_tags)
+        if unknown:
+            return dict(failed=True, msg="unknown tag(s) %s: a phase playbook answers to %s" % (
+                ", ".join(unknown), ", ".join(sorted(phase_catalog.known_tags(phases)))))
+        entry = phases[phase]
+        deploy, rollback = phase_catalog.select(entry, run_tags, skip_tags)
+
+        enabled = []
+        budgets = {}
+        for component in entry["components"]:
+            defaults = self._role_defaults(roles_dir, component)
+            merged = dict(defaults)
+            merged.update(task_vars)
+            templar = self._templar.copy_with_new_env(available_variables=merged)
+            name = component + "_enabled"
+            try:
+                flag = boolean(templar.template(merged[name]), strict=False) if name in merged else True
+            except Exception as err:  # pylint: disable=broad-except
+                return dict(failed=True, msg="%s: %s cannot be read: %s" % (component, name, err))
+            if not flag:
+                continue
+            enabled.append(component)
+            budget_name = component + "_budget"
+            if budget_name in merged:
+                try:
+                    budgets[component] = templar.template(merged[budget_name])
+                except Exception as err:  # pylint: disable=broad-except
+                    return dict(failed=True, msg="%s: %s cannot be read: %s" % (component, budget_name, err))
+            else:
+                budgets[component] = ""
+
+        # Every input of every component the run deploys is checked now, before anything is touched.
+        errors = []
+        for component in deploy:
+            if component not in enabled:
+                continue
+            merged = dict(self._role_defaults(roles_dir, component))
+            merged.update(task_vars)
+            templar = self._templar.copy_with_new_env(available_variables=merged)
+            try:
+                errors.extend(self._argument_errors(roles_dir, component, templar, merged))
+            except Exception as err:  # pylint: disable=broad-except
+                errors.append("%s: its settings cannot be read: %s" % (component, err))
+        if errors:
+            return dict(failed=True, argument_errors=errors,
+                        msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
+
+        stages = []
+        last_stage = {}
+        for stage in entry["stages"]:
+            steps = [dict(step, objective=entry["objective_of"][step["component"]]) for step in stage["steps"]
+                     if step["component"] in deploy and step["component"] in enabled]
+            for step in steps:
+                last_stage[step["component"]] = stage["index"]
+            if steps:
+                stages.append({"index": stage["index"], "steps": steps,
+                               "components": [s["component"] for s in steps]})
+        plan = {
+            "phase": phase,
+            "title": entry["title"],
+            "mode": mode,
+            "components": entry["components"],
+            "enabled": enabled,
+            "selected": [c for c in deploy if c in enabled],
+            "stages": stages,
+            "last_stage": last_stage,
+            "objective_of": entry["objective_of"],
+            "objectives": entry["objectives"],
+            # Rollback undoes what a component created whether or not it is enabled now, newest first.
+            "rollback": list(reversed(rollback)),
+            "rollback_run": any(t == "rollback" or t.startswith("rollback_") for t in run_tags),
+            "budgets": budgets,
+            "trigger": entry["trigger"],
+            "min_health_percent": entry["min_health_percent"],
+            "health_target_percent": entry["health_target_percent"],
+            "run_tags": run_tags,
+            "skip_tags": skip_tags,
+        }
+        # Facts outlive their play: in site.yml, one phase's failure and checks must not reach the next one's.
+        result.update(changed=False, plan=plan, ansible_facts={"platform_plan": plan, "phase_failure": {}, "phase_checks": []})
+        return result
