@@ -153,5 +153,8 @@ class ActionModule(ActionBase):
             "skip_tags": skip_tags,
         }
         # Facts outlive their play: in site.yml, one phase's failure and checks must not reach the next one's.
-        result.update(changed=False, plan=plan, ansible_facts={"platform_plan": plan, "phase_failure": {}, "phase_checks": []})
+        result.update(changed=False, plan=plan, ansible_facts={
+            "platform_plan": plan, "phase_failure": {},
+            # Accumulated by the manifests_render and k8s_apply actions (facts, so no set_fact may shadow them).
+            "manifests_changes": [], "manifests_rendered": {}})
         return result

@@ -162,16 +162,16 @@ def test_rollback_tag_removes_one_component_from_the_tree(rendered):
 def test_failure_is_rescued_recorded_and_reported(tmp_path):
     collection = copy_collection(tmp_path)
     ensure_phase1_components(collection)
-    fake_component(collection, "iceberg", default_fake_objects("iceberg"), fail_in="wait")
+    fake_component(collection, "iceberg", default_fake_objects("iceberg"), fail_in="apply")  # render mode waits for nothing
     run = run_playbook(collection, "playbooks/phase1.yml", check=False)
     assert run.returncode != 0
     assert "phase1 failed in iceberg (objective 1.3" in run.stdout
-    assert "iceberg: injected failure in wait" in run.stdout
+    assert "iceberg: injected failure in apply" in run.stdout
     phase = collection / "build" / "phase1"
     objectives = json.loads((phase / "objectives.json").read_text())
     states = {o["id"]: o for o in objectives["objectives"]}
     assert [states[i]["state"] for i in ("1.1", "1.2", "1.3", "1.4")] == ["rendered", "rendered", "failed", "pending"]
-    assert "iceberg: injected failure in wait" in states["1.3"]["message"]
+    assert "iceberg: injected failure in apply" in states["1.3"]["message"]
     report = json.loads((phase / "report.json").read_text())
     assert report["outcome"] == "failed" and report["failure"]["component"] == "iceberg"
     assert [c["timing"]["status"] for c in report["components"]] == ["ok", "ok", "ok", "failed"]
