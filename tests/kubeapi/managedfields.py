@@ -185,14 +185,21 @@ def apply_conflicts(live, applied, manager, keyed=False):
     return conflicts
 
 
+def _values(obj):
+    """The object's content without managedFields and resourceVersion: what "the write changed it" compares."""
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
+    return dict(obj, metadata=metadata)
+
+
 def record_managed_fields(new, old, manager, api_version, applied=None, subresource="", taken=(), requested=None,
                           keyed=False):
     """Update new.metadata.managedFields for a write by `manager`, starting from the stored entries.
 
     Apply (`applied` given): the manager owns exactly the applied configuration. Update: it adds the
-    fields it created or changed to what it owned. An entry whose fields did not change keeps its time,
-    so a repeated identical write is recognisably a no-op. On create, `requested` (the request body) says
-    what the manager set, so server defaults are owned by nobody, as in kube-apiserver."""
+    fields it created or changed to what it owned. As in kube-apiserver, the entry's time is renewed only
+    when the write changes the object, so a repeated identical write is recognisably a no-op. On create,
+    `requested` (the request body) says what the manager set, so server defaults are owned by nobody,
+    as in kube-apiserver."""
     entries = [dict(e) for e in ((old or {}).get("metadata", {}).get("managedFields") or [])]
     operation = "Apply" if applied is not None else "Update"
     previous = next((e for e in entries if e.get("manager") == manager and e.get("operation") == operation
@@ -213,8 +220,18 @@ def record_managed_fields(new, old, manager, api_version, applied=None, subresou
             if remaining != other.get("fieldsV1"):
                 entries[index] = dict(other, fieldsV1=remaining, time=now_timestamp())
         entries = [e for e in entries if e is previous or e.get("fieldsV1")]
-    if previous is not None and previous.get("fieldsV1") == fields:
-        entry = previous
+    # kube-apiserver renews an entry's time exactly when the write changed the object (an apply whose
+    # result differs from the live object, an update that changed a field); a write that changes no value
+    # keeps the time, even when the manager's field set or apiVersion is updated.
+    if applied is not None:
+        changed = old is None or _values(new) != _values(old)
+    else:
+        changed = bool(fresh)
+    if previous is not None and not changed:
+        if previous.get("fieldsV1") == fields and previous.get("apiVersion") == api_version:
+            entry = previous
+        else:
+            entry = dict(previous, fieldsV1=fields, apiVersion=api_version)
     else:
         entry = {"manager": manager, "operation": operation, "apiVersion": api_version, "time": now_timestamp(),
                  "fieldsType": "FieldsV1", "fieldsV1": fields}
