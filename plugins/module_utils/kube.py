@@ -281,6 +281,26 @@ class KubeClient(object):
                 e.status,
             )
 
+    def apply(self, definition, dry_run=False, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=True):
+        """Server-side apply of definition (PATCH application/apply-patch+yaml) -> the object the server answers.
+
+        The server creates the object when it is absent; with dry_run=True nothing is stored.
+        """
+        resource, name, namespace = self._target(definition)
+        params = self._write_params(dry_run, field_manager or DEFAULT_FIELD_MANAGER)
+        try:
+            return _decode(
+                self.dynamic.server_side_apply(
+                    resource, body=definition, name=name, namespace=namespace, serialize=False,
+                    force_conflicts=bool(force_conflicts), **params
+                )
+            )
+        except DynamicApiError as e:
+            raise KubeError(
+                "Failed to apply %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
+                e.status,
+            )
+
     def delete(self, api_version, kind, name, namespace=None, dry_run=False, propagation_policy=None):
         """Delete one object; returns the server's answer, or None if it was already gone."""
         resource = self.resource(api_version, kind)
@@ -547,6 +567,142 @@ def ensure(client, definition, check_mode, field_manager=DEFAULT_FIELD_MANAGER):
     if without_server_fields(after) == without_server_fields(live):
         return EnsureResult(False, live, live, None, None)
     return EnsureResult(True, live, after, {"before": _for_display(live), "after": _for_display(after)}, "patch")
+
+
+# -- server-side apply: did our apply change what we own? ---------------------------------------------
+# Written by the server (or by controllers through /status) on every write: never a change of ours.
+APPLY_IGNORED_METADATA = ("resourceVersion", "generation", "managedFields")
+APPLY_IGNORED_TOP = ("status",)
+
+
+def _owned_manifest(manifest):
+    """The manifest minus the fields whose values are not ours to judge (server metadata, status)."""
+    result = dict(manifest or {})
+    for key in APPLY_IGNORED_TOP:
+        result.pop(key, None)
+    if isinstance(result.get("metadata"), dict):
+        result["metadata"] = dict(
+            (key, value) for key, value in result["metadata"].items() if key not in APPLY_IGNORED_METADATA
+        )
+    return result
+
+
+def _project(value, shape):
+    if isinstance(shape, dict) and shape:
+        if not isinstance(value, dict):
+            return value
+        return dict((key, _project(value[key], child)) for key, child in shape.items() if key in value)
+    return value  # scalars, lists (compared whole) and empty maps
+
+
+def owned_projection(obj, manifest):
+    """obj restricted to the field paths of manifest: dict keys recursively, lists and scalars whole.
+
+    Server metadata (resourceVersion, generation, managedFields) and status are left out. A path of
+    the manifest that obj does not have is absent from the projection, so a removal shows too.
+    """
+    if obj is None:
+        return None
+    return _project(obj, _owned_manifest(manifest))
+
+
+def applied_fields(obj, field_manager):
+    """fieldsV1 of field_manager's Apply entry in obj's managedFields (main resource), or None."""
+    for entry in ((obj or {}).get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == field_manager and entry.get("operation") == "Apply" and not entry.get("subresource"):
+            return entry.get("fieldsV1") or {}
+    return None
+
+
+def apply_changed(before, after, manifest, field_manager=DEFAULT_FIELD_MANAGER):
+    """Whether a server-side apply of manifest changed the existing object before into after.
+
+    Only what the apply owns counts: the projection of both objects onto the manifest's field paths,
+    and the applying manager's managedFields entry (which shrinks when the manifest stopped setting a
+    field, and the field was removed). Status, resourceVersion, generation, other managers' fields
+    and server normalisation present on both sides (C(1000m) stored as C(1)) do not make a change.
+    """
+    if before is None:
+        return after is not None
+    if owned_projection(before, manifest) != owned_projection(after, manifest):
+        return True
+    return applied_fields(before, field_manager) != applied_fields(after, field_manager)
+
+
+# List map keys the API server fills in when the manifest leaves them out (ports are keyed by port and protocol).
+KEY_DEFAULTS = {"protocol": "TCP"}
+
+
+def _fields_cover(value, node):
+    """True when the fieldsV1 node records exactly the fields of value (conservative: False when unsure)."""
+    if not isinstance(node, dict):
+        return False
+    children = set(key for key in node if key != ".")
+    if isinstance(value, dict):
+        if children != set("f:%s" % key for key in value):
+            return False
+        return all(_fields_cover(child, node["f:%s" % key]) for key, child in value.items())
+    if isinstance(value, list):
+        if not children:
+            return True  # atomic list: owned whole, its value is compared by desired_matches
+        if len(children) != len(value):
+            return False
+        remaining = set(children)
+        for item in value:
+            match = None
+            for key in remaining:
+                if key.startswith("v:"):
+                    try:
+                        if json.loads(key[2:]) == item:
+                            match = key
+                    except ValueError:
+                        return False
+                elif key.startswith("k:") and isinstance(item, dict):
+                    try:
+                        wanted = json.loads(key[2:])
+                    except ValueError:
+                        return False
+                    if isinstance(wanted, dict) and all(item.get(k, KEY_DEFAULTS.get(k)) == v for k, v in wanted.items()):
+                        match = key
+                if match:
+                    break
+            if match is None or (match.startswith("k:") and not _fields_cover(item, node[match])):
+                return False
+            remaining.discard(match)
+        return not remaining
+    if value is None:
+        return False  # null asks the server to remove the field: let the server decide
+    return not children
+
+
+def apply_in_sync(live, manifest, field_manager=DEFAULT_FIELD_MANAGER):
+    """True only when applying manifest to live certainly changes nothing, so the apply can be skipped.
+
+    Requires every manifest field to hold its value in live (desired_matches), field_manager's Apply
+    entry to be for the manifest's apiVersion and to record exactly the manifest's fields (nothing to
+    remove, nothing new to own). Any doubt (status in the manifest, lists keyed in a way not recognised,
+    server-normalised values) answers False: the apply is sent and apply_changed() judges the answer.
+    """
+    if live is None or not isinstance(manifest, dict) or "status" in manifest:
+        return False
+    entry = None
+    for candidate in (live.get("metadata") or {}).get("managedFields") or []:
+        if (candidate.get("manager") == field_manager and candidate.get("operation") == "Apply"
+                and not candidate.get("subresource")):
+            entry = candidate
+            break
+    if entry is None or entry.get("apiVersion") != manifest.get("apiVersion"):
+        return False
+    if not desired_matches(_owned_manifest(manifest), live):
+        return False
+    owned = dict((key, value) for key, value in manifest.items() if key not in ("apiVersion", "kind", "metadata"))
+    metadata = dict(
+        (key, value) for key, value in (manifest.get("metadata") or {}).items()
+        if key in ("labels", "annotations", "ownerReferences", "finalizers")
+    )
+    if metadata:
+        owned["metadata"] = metadata
+    return _fields_cover(owned, entry.get("fieldsV1") or {})
 
 
 def delete(client, api_version, kind, name, namespace, check_mode, wait=False, timeout=120, propagation_policy=None):
