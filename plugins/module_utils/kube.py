@@ -76,6 +76,7 @@ except ImportError:
         pass
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import waiter as _waiter
+from ansible_collections.lakehouse.platform.plugins.module_utils.manifests import inventory_name
 
 DEFAULT_FIELD_MANAGER = "lakehouse.platform"
 DRY_RUN_ALL = "All"
@@ -808,3 +809,64 @@ def ensure_secret(client, name, namespace, string_data, labels=None, check_mode=
     safe_before = redact_secret(live)
     safe_after = redact_secret(after, changed_keys=changed_keys)
     return EnsureResult(True, safe_before, safe_after, {"before": safe_before, "after": safe_after}, "patch")
+
+
+# -- the inventory of created objects (what rollback deletes) -----------------------------------------
+INVENTORY_PART_OF = {"app.kubernetes.io/part-of": "lakehouse.platform"}
+
+
+def _inventory_list(text, name, key):
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise KubeError("inventory %s: data.%s is not JSON: %s" % (name, key, to_native(e)))
+    if not isinstance(value, list):
+        raise KubeError("inventory %s: data.%s is not a JSON list" % (name, key))
+    return value
+
+
+def _union(known, new):
+    """known followed by the entries of new it does not hold yet (order kept, duplicates dropped)."""
+    result = list(known)
+    for entry in new:
+        if entry not in result:
+            result.append(entry)
+    return result
+
+
+def record_created(client, component, phase, refs, helm_releases=(), state_namespace="lakehouse-system",
+                   field_manager=DEFAULT_FIELD_MANAGER):
+    """Add refs ({apiVersion, kind, namespace, name}) and helm_releases ({name, namespace}) to the component's
+    inventory ConfigMap (the format roles/manifests/tasks/record.yml writes) -> True when it was written.
+
+    The lists are merged with what earlier runs recorded; nothing is written when every entry is already
+    there. The state namespace is created when the ConfigMap does not exist and neither does the namespace.
+    Both writes are server-side applies by field_manager. Never call this in check mode.
+    """
+    name = inventory_name(component)
+    refs = [dict((key, str(ref.get(key) or "")) for key in ("apiVersion", "kind", "namespace", "name")) for ref in refs]
+    helm_releases = [dict((key, str(release.get(key) or "")) for key in ("name", "namespace")) for release in helm_releases]
+    live = client.get("v1", "ConfigMap", name, state_namespace)
+    data = (live or {}).get("data") or {}
+    known_objects = _inventory_list(data.get("objects"), name, "objects")
+    known_releases = _inventory_list(data.get("helm_releases"), name, "helm_releases")
+    objects = _union(known_objects, refs)
+    releases = _union(known_releases, helm_releases)
+    if live is not None and objects == known_objects and releases == known_releases:
+        return False
+    if live is None and client.get("v1", "Namespace", state_namespace) is None:
+        client.apply({"apiVersion": "v1", "kind": "Namespace",
+                      "metadata": {"name": state_namespace, "labels": dict(INVENTORY_PART_OF)}},
+                     field_manager=field_manager, force_conflicts=True)
+    labels = dict(INVENTORY_PART_OF)
+    labels.update({"lakehouse.platform/state": "inventory", "lakehouse.platform/inventory-of": str(component)})
+    client.apply({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": state_namespace, "labels": labels,
+                     "annotations": {"lakehouse.platform/phase": str(phase)}},
+        "data": {"objects": json.dumps(objects), "helm_releases": json.dumps(releases)},
+    }, field_manager=field_manager, force_conflicts=True)
+    return True
