@@ -348,8 +348,10 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     recorded = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-inventory-doris"
                                % state)["data"]["objects"])
     # The test created the namespace: doris records only what it created itself.
+    # In the order it created them: the operator release with the namespace (here the test's), then the auth
+    # Secret in that namespace, then (stage 2) the DorisCluster.
     assert [(r["kind"], r["name"]) for r in recorded] == [
-        ("Secret", "doris-auth"), ("HelmRepository", "doris-operator"), ("HelmRelease", "doris-operator"),
+        ("HelmRepository", "doris-operator"), ("HelmRelease", "doris-operator"), ("Secret", "doris-auth"),
         ("DorisCluster", "doris-cluster")]
     report = json.loads((collection / "build" / "phase3" / "report.json").read_text())
     assert report["mode"] == "apply" and report["outcome"] == "succeeded"
