@@ -124,7 +124,7 @@ class ActionModule(ActionBase):
         stages = []
         last_stage = {}
         for stage in entry["stages"]:
-            steps = [dict(step, objective=entry["objective_of"][step["component"]]) for step in stage["steps"]
+            steps = [dict(step, objective=entry["objective_of"].get(step["component"], "")) for step in stage["steps"]
                      if step["component"] in deploy and step["component"] in enabled]
             for step in steps:
                 last_stage[step["component"]] = stage["index"]

@@ -75,17 +75,16 @@ def normalise(catalog):
                 if step["component"] in seen:
                     raise CatalogError("%s: stage %d lists %s twice" % (phase, index, step["component"]))
                 seen.add(step["component"])
-                if step["component"] not in objective_of:
-                    raise CatalogError("%s: stage %d: %s belongs to no objective" % (phase, index, step["component"]))
                 if step["component"] not in order:
                     order.append(step["component"])
             norm_stages.append({"index": index, "steps": steps})
-        for component in objective_of:
-            if component not in order:
-                raise CatalogError("%s: objective component %s is in no stage" % (phase, component))
+        for component in order:
             if component in owner and owner[component] != phase:
                 raise CatalogError("component %s is in %s and in %s" % (component, owner[component], phase))
             owner[component] = phase
+        for component in objective_of:
+            if component not in order:
+                raise CatalogError("%s: objective component %s is in no stage" % (phase, component))
         extra = {}
         for key in ("tags", "rollback_tags"):
             value = entry.get(key) or {}
@@ -113,7 +112,9 @@ def normalise(catalog):
 
 def tags_of(phase_entry, component):
     """Tags that select a component for deployment: its name, its objective's tag, catalog extras."""
-    tags = {component, objective_tag(phase_entry["objective_of"][component])}
+    tags = {component}
+    if phase_entry["objective_of"].get(component):
+        tags.add(objective_tag(phase_entry["objective_of"][component]))
     for tag, members in phase_entry["tags"].items():
         if component in members:
             tags.add(tag)

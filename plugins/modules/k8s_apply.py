@@ -634,7 +634,16 @@ def main():
         run.record()
     except ApplyFailed as e:
         module.fail_json(msg=to_native(e), **run.result())
-    module.exit_json(**run.result())
+    result = run.result()
+    reasons = {}
+    for entry in result["results"]:
+        if entry.get("action") == "skipped":
+            reasons.setdefault(entry.get("reason", ""), []).append("%s/%s" % (entry["kind"], entry["name"]))
+    for reason, names in sorted(reasons.items()):
+        # Said out loud: these objects are in the change set of the check run but were not validated by the server.
+        module.warn("Component %s: %s would be created without a server dry run: %s" % (
+            module.params["component"], ", ".join(names), reason))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

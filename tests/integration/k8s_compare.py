@@ -1,43 +1,23 @@
-"""Helpers shared by the framework's integration tests: render-vs-apply comparison and a minimal CRD for
-Flux's HelmRepository (the shared CRD set carries HelmRelease but not the source controller's kinds)."""
+"""Helpers shared by the framework's integration tests: render-vs-apply comparison, and a check that the Flux
+CRDs the test server serves are the real ones (../shared/reference/crds, loaded when the server starts)."""
 import glob
 import os
 
 import yaml
 
-HELMREPOSITORY_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "helmrepositories.source.toolkit.fluxcd.io"},
-    "spec": {
-        "group": "source.toolkit.fluxcd.io",
-        "names": {"kind": "HelmRepository", "listKind": "HelmRepositoryList", "plural": "helmrepositories",
-                  "singular": "helmrepository", "shortNames": ["helmrepo"]},
-        "scope": "Namespaced",
-        "versions": [{
-            "name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "properties": {
-                    "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-                    "spec": {"type": "object", "required": ["url"], "properties": {
-                        "url": {"type": "string"}, "interval": {"type": "string"},
-                        "type": {"type": "string", "enum": ["default", "oci"]}}},
-                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                },
-            }},
-        }],
-    },
-}
+FLUX_CRDS = ("helmrepositories.source.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io",
+             "gitrepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io")
 
 
-def ensure_helmrepository_crd(kube_api):
-    status, body, _headers = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
-                                              + HELMREPOSITORY_CRD["metadata"]["name"])
-    if status == 404:
-        status, body, _headers = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                                                  HELMREPOSITORY_CRD)
-        assert status in (200, 201), body
+def require_real_crds(kube_api, names=FLUX_CRDS):
+    """Fail unless the server serves these CRDs: the real ones, loaded from ../shared/reference/crds at start
+    (no hand-written stand-in: every object is validated against the real schema)."""
+    for name in names:
+        status, body, _headers = kube_api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name)
+        assert status == 200, "CRD %s is not loaded from the shared reference CRDs: %s" % (name, body)
+        storage = [v for v in body["spec"]["versions"] if v.get("storage")][0]
+        spec_schema = storage["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        assert spec_schema.get("properties"), "CRD %s has no spec schema: not the real CRD" % name
 
 
 def is_subset(expected, actual, path=""):

@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from tests.integration.k8s_compare import ensure_helmrepository_crd, is_subset, load_rendered
+from tests.integration.k8s_compare import require_real_crds, is_subset, load_rendered
 
 CHART = {
     "chart_release_component": "demo",
@@ -57,7 +57,7 @@ def assert_ok(run):
 
 @pytest.fixture(scope="module")
 def helmrepository_crd(kube_api):
-    ensure_helmrepository_crd(kube_api)
+    require_real_crds(kube_api)
 
 
 # First in the module, before any simulator process exists: the request counters are server-wide.

@@ -24,7 +24,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.integration.k8s_compare import (create_ready_node, delete_node, ensure_helmrepository_crd, is_subset,
+from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
 from tests.integration.phase_copy import copy_collection, recap, run_playbook
 
@@ -32,34 +32,6 @@ COMPONENTS = ["elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlf
 KFP_DEPLOYMENTS = ["ml-pipeline", "ml-pipeline-ui", "ml-pipeline-persistenceagent"]
 KATIB_DEPLOYMENTS = ["katib-controller", "katib-db-manager", "katib-ui"]
 STAND_IN_DEPLOYMENTS = {"kubeflow-pipelines": KFP_DEPLOYMENTS, "katib": KATIB_DEPLOYMENTS}
-
-
-def _crd(group, kind, plural, required):
-    """A minimal CustomResourceDefinition for a Flux kind the shared CRD set does not carry."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": "%s.%s" % (plural, group)},
-        "spec": {"group": group, "scope": "Namespaced",
-                 "names": {"kind": kind, "listKind": kind + "List", "plural": plural, "singular": kind.lower()},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                                   "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                   "metadata": {"type": "object"},
-                                   "spec": {"type": "object", "required": required,
-                                            "x-kubernetes-preserve-unknown-fields": True},
-                                   "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
-
-
-FLUX_CRDS = [_crd("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", ["url", "interval"]),
-             _crd("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ["interval", "prune", "sourceRef"])]
-
-
-def _ensure_crd(kube_api, crd):
-    status, body, _headers = kube_api.request(
-        "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd["metadata"]["name"])
-    if status == 404:
-        status, body, _headers = kube_api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
-        assert status in (200, 201), body
 
 
 class KustomizeControllerStandIn(threading.Thread):
@@ -149,9 +121,7 @@ def _b64(value):
 @pytest.fixture(scope="module")
 def phase3(kube_api, tmp_path_factory):
     """A collection copy with a render and an apply inventory that place phase 3 in fresh namespaces."""
-    ensure_helmrepository_crd(kube_api)
-    for crd in FLUX_CRDS:
-        _ensure_crd(kube_api, crd)
+    require_real_crds(kube_api)
     suffix = uuid.uuid4().hex[:6]
     ns = {key: "%s-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
     for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux"):
@@ -300,6 +270,32 @@ def test_tag_doris_renders_only_doris(phase3):
 
     run_playbook(collection, "-i", phase3["render"], "playbooks/phase3.yml", "--tags", "doris")
     assert _tree(build) == before
+
+
+def test_check_mode_on_an_empty_cluster_sends_no_write(phase3, kube_api):
+    """--check of phase 3 (and of tag-limited components) where none of its namespaces exist yet: nothing is
+    stored, objects that cannot be dry-run are reported, nothing fails (a dry-run create into a missing
+    namespace answers 404 on kube-apiserver as on the test server)."""
+    collection = phase3["collection"]
+    suffix = uuid.uuid4().hex[:6]
+    fresh = {key: "%s-empty-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
+    variables = yaml.safe_load((collection / phase3["apply"] / "group_vars" / "all" / "test.yml").read_text())
+    variables.update({
+        "platform_namespace": fresh["dp"], "platform_state_namespace": fresh["state"], "doris_namespace": fresh["doris"],
+        "ray_operator_namespace": fresh["raysys"], "ray_namespace": fresh["ml"], "mlflow_namespace": fresh["ml"],
+        "kubeflow_namespace": fresh["kubeflow"], "kubeflow_flux_namespace": fresh["flux"]})
+    inventory = _write_inventory(collection, "empty-" + suffix, variables)
+    for tags in ([], ["--tags", "kafka"], ["--tags", "doris"], ["--tags", "mlflow"]):
+        kube_api.reset_counts()
+        run = run_playbook(collection, "-i", inventory, "playbooks/phase3.yml", "--check", *tags, env=kube_api.env,
+                           timeout=1200)
+        counts = kube_api.request_counts()
+        assert recap(run.stdout)["failed"] == 0, run.stdout[-4000:]
+        assert sum(counts.count(verb=v, dry_run=False) for v in ("create", "update", "patch", "delete")) == 0, (tags, counts)
+        assert "would be created without a server dry run" in run.stdout, tags
+    names = {item["metadata"]["name"] for item in kube_api.client().resources.get(
+        api_version="v1", kind="Namespace").get().to_dict()["items"]}
+    assert not set(fresh.values()) & names
 
 
 def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(phase3, kube_api, simulators):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.integration.k8s_compare import ensure_helmrepository_crd
+from tests.integration.k8s_compare import require_real_crds
 from tests.integration.phase1_helpers import run_playbook
 
 APP_DEPLOYMENTS = {"kubeflow-pipelines-crds": [],
@@ -96,7 +96,7 @@ def test_kubeflow_through_argocd_waits_for_the_applications_and_deployments(tmp_
 
 
 def test_doris_member_failure_fails_fast_naming_the_object_and_its_status(tmp_path, kube_api, simulators, suffix):
-    ensure_helmrepository_crd(kube_api)
+    require_real_crds(kube_api)
     doris = _namespace(kube_api, "doris-" + suffix)
     simulators.set_namespace_behaviour(doris, kind="DorisCluster", **{
         "be.mode": "fail", "be.message": "Back-off restarting failed container be in pod doris-cluster-be-0"})

@@ -301,3 +301,46 @@ def test_check_mode_on_a_fresh_cluster_sends_no_write(tmp_path, kube_api, phase_
     assert report["check_mode"] is True and report["outcome"] == "succeeded"
     assert "check mode: nothing was changed" in (collection / "build" / "phase1" / "report.md").read_text()
     assert recap(run.stdout)["failed"] == 0
+
+
+def test_adding_a_component_is_its_role_and_one_catalog_line(tmp_path):
+    """The phase engine's promise: a new component is its role, one line of the catalog (and a changelog
+    fragment); no playbook, preflight, objectives or report file changes."""
+    collection = copy_collection(tmp_path)
+    fake_component(collection, "throwaway", default_fake_objects("throwaway"))
+    catalog = collection / "playbooks" / "vars" / "phases.yml"
+    before = catalog.read_text()
+    after = before.replace("      - [metadata_backup]\n", "      - [metadata_backup, throwaway]\n")
+    changed = [(old, new) for old, new in zip(before.splitlines(), after.splitlines()) if old != new]
+    assert len(changed) == 1 and len(before.splitlines()) == len(after.splitlines()), changed
+    catalog.write_text(after)
+
+    tags = run_playbook(collection, "playbooks/phase1.yml", "--list-tags")
+    assert "throwaway" in tags.stdout and "rollback_throwaway" in tags.stdout
+    run_playbook(collection, "playbooks/phase1.yml")
+    phase = collection / "build" / "phase1"
+    assert (phase / "throwaway" / "configmap-throwaway-settings.yaml").exists()
+    assert "throwaway" in yaml.safe_load((phase / "kustomization.yaml").read_text())["resources"]
+    report = json.loads((phase / "report.json").read_text())
+    assert [c["component"] for c in report["components"]][-1] == "throwaway"
+    # preflight budgeted it from its role's defaults
+    assert "throwaway" in report["budget_per_component"]
+    only = run_playbook(collection, "playbooks/phase1.yml", "--tags", "throwaway")
+    assert recap(only.stdout)["changed"] == 0
+    assert [c["component"] for c in json.loads((phase / "report.json").read_text())["components"]] == ["throwaway"]
+
+
+def test_an_unknown_tag_is_refused_before_anything(tmp_path):
+    collection = copy_collection(tmp_path)
+    run = run_playbook(collection, "playbooks/phase1.yml", "--tags", "icebrg", check=False)
+    assert run.returncode != 0
+    assert "unknown tag(s) icebrg" in run.stdout
+    assert not (collection / "build").exists()
+
+
+def test_a_bad_component_setting_is_named_before_anything(tmp_path):
+    collection = copy_collection(tmp_path)
+    run = run_playbook(collection, "playbooks/phase1.yml", "-e", '{"postgres_instances": "three"}', check=False)
+    assert run.returncode != 0
+    assert "postgres: " in run.stdout and "postgres_instances" in run.stdout
+    assert not (collection / "build").exists()

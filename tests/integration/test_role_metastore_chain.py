@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.integration.fixtures.hive_metastore import MetastoreStandIn
-from tests.integration.k8s_compare import ensure_helmrepository_crd
+from tests.integration.k8s_compare import require_real_crds
 from tests.integration.phase1_helpers import create_rgw_user, list_keys, run_playbook, s3_client
 
 
@@ -41,7 +41,7 @@ def chain(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
              "database": "metastore_" + suffix, "owner": "hive_" + suffix}
     access_key, secret_key = create_rgw_user(ceph_rgw, "iceberg-" + suffix)
     simulators_with_postgres.set_rook_keys(access_key, secret_key, namespace=names["rook"], user="iceberg")
-    ensure_helmrepository_crd(kube_api)  # Flux source CRD (not among the shared reference CRDs)
+    require_real_crds(kube_api)
     kube = kube_api.client()
     kube.resources.get(api_version="v1", kind="Namespace").create(body={"metadata": {"name": names["rook"]}})
     extra_vars = {

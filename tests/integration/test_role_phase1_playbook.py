@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.integration.fixtures.hive_metastore import MetastoreStandIn
-from tests.integration.k8s_compare import (create_ready_node, delete_node, ensure_helmrepository_crd, is_subset,
+from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
 from tests.integration.phase1_helpers import REPO_ROOT, create_rgw_user
 
@@ -38,7 +38,7 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
     suffix = uuid.uuid4().hex[:6]
     names = {"platform": "dp-" + suffix, "rook": "storage-" + suffix, "state": "lh-" + suffix,
              "database": "metastore_" + suffix, "owner": "hive_" + suffix}
-    ensure_helmrepository_crd(kube_api)
+    require_real_crds(kube_api)
     node = create_ready_node(kube_api, "phase1-" + suffix)
     access_key, secret_key = create_rgw_user(ceph_rgw, "iceberg-" + suffix)
     simulators_with_postgres.set_rook_keys(access_key, secret_key, namespace=names["rook"], user="iceberg")

@@ -43,7 +43,7 @@ def test_normalise_spells_out_stages_steps_and_objectives():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda c: c["p1"]["stages"].append(["zz"]), "zz belongs to no objective"),
+    (lambda c: c["p1"]["stages"].append(["zz", "zz"]), "stage 3 lists zz twice"),
     (lambda c: c["p1"]["objectives"][0]["components"].append("b"), "component b belongs to two objectives"),
     (lambda c: c["p1"]["stages"].__setitem__(1, ["b/2"]), "objective component c is in no stage"),
     (lambda c: c["p1"]["stages"].__setitem__(0, ["a", "a"]), "stage 1 lists a twice"),
@@ -58,6 +58,15 @@ def test_normalise_names_what_breaks_a_rule(mutate, message):
     mutate(catalog)
     with pytest.raises(phase_catalog.CatalogError, match=message):
         phase_catalog.normalise(catalog)
+
+
+def test_a_component_may_belong_to_no_objective():
+    catalog = copy.deepcopy(SMALL)
+    catalog["p1"]["stages"][1].append("extra")
+    p1 = phase_catalog.normalise(catalog)["p1"]
+    assert p1["components"] == ["a", "b", "c", "extra"] and "extra" not in p1["objective_of"]
+    assert phase_catalog.tags_of(p1, "extra") == {"extra"}
+    assert phase_catalog.select(p1, ["extra"], []) == (["extra"], [])
 
 
 def test_tags_select_components_objectives_and_rollbacks():
