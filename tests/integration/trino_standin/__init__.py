@@ -1,0 +1,1 @@
+"""A Trino coordinator stand-in speaking the client REST protocol (see README.md)."""
