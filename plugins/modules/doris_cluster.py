@@ -24,6 +24,8 @@ description:
   - With O(fe_check), also connects to the FE over the MySQL protocol, runs C(SHOW FRONTENDS) and
     C(SHOW BACKENDS), and waits until the number of alive FE, BE and CN nodes equals the replicas.
   - O(state=absent) deletes the DorisCluster and, with O(wait), waits until it is gone.
+  - With O(apply=false) the module never writes the DorisCluster (something else applies it, for example the
+    doris role's manifests step); it only waits for it and runs the FE check.
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 options:
@@ -44,9 +46,21 @@ options:
     type: str
     choices: [ present, absent ]
     default: present
+  apply:
+    description:
+      - V(true) creates or updates the DorisCluster from the options, then waits.
+      - V(false) - the DorisCluster is applied by something else (the doris role's manifests step) and the module
+        never writes it, not even as a server-side dry run in check mode; it waits for it (it must exist, or
+        appear within O(wait_timeout)) and runs the FE check, with the same readiness and failure rules, and
+        returns the same values. The replica counts the wait and O(fe_check) expect are read from the live object.
+      - With V(false), O(fe), O(be), O(cn), O(broker) and O(spec) are not needed; when given they are only
+        validated, and a warning says they are not used.
+      - V(false) needs O(state=present).
+    type: bool
+    default: true
   fe:
     description:
-      - The frontends (C(spec.feSpec)). Required when O(state=present).
+      - The frontends (C(spec.feSpec)). Required when O(state=present) and O(apply=true).
     type: dict
     suboptions:
       image:
@@ -158,7 +172,8 @@ options:
       - Name of a C(kubernetes.io/basic-auth) Secret in O(namespace) with keys C(username) (default V(root))
         and C(password), used by the operator to manage the nodes (C(spec.authSecret)) and by O(fe_check).
       - Passwords are never module options; create the Secret beforehand (for example with a generated password).
-      - The Secret must exist, except in check mode where a missing Secret is only a warning.
+      - The Secret must exist, except in check mode where a missing Secret is only a warning. It is checked with
+        O(apply=false) too.
     type: str
   spec:
     description:
@@ -223,8 +238,8 @@ extends_documentation_fragment:
   - lakehouse.platform.attributes.DIFF_FULL
   - lakehouse.platform.attributes.K8S_ACTION_GROUP
 notes:
-  - In check mode the DorisCluster is sent as a server-side dry run and nothing is waited for or queried;
-    RV(components) describes the object as it is now.
+  - In check mode the DorisCluster is sent as a server-side dry run (with O(apply=false) it is only read) and
+    nothing is waited for or queried; RV(components) describes the object as it is now.
   - A DorisCluster has no C(observedGeneration). Right after a change that keeps the replica counts (a new
     image, new resources) the operator may still show the previous C(available) phase for a few seconds,
     so such a change can pass the wait before the rollout begins; O(fe_check) and later checks still see
@@ -276,6 +291,16 @@ EXAMPLES = r"""
       feSpec:
         service:
           type: NodePort
+
+- name: Wait for a DorisCluster applied by an earlier step, then count the alive nodes from the FE
+  lakehouse.platform.doris_cluster:
+    name: doris-cluster
+    namespace: doris-analytics
+    apply: false
+    auth_secret: doris-admin
+    wait_timeout: 900
+    fe_check: {}
+  register: doris
 
 - name: Remove the cluster (its PVCs stay; delete them apart if the data is not kept)
   lakehouse.platform.doris_cluster:
@@ -372,7 +397,7 @@ elapsed:
   sample: 187.2
 resource:
   description: The DorisCluster as last seen (the would-be object in check mode).
-  returned: when O(state=present)
+  returned: when O(state=present); null when O(apply=false) and the DorisCluster does not exist (check mode)
   type: dict
 """
 
@@ -383,6 +408,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import doris
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
+    KindNotFound,
     KubeClient,
     KubeError,
     decode_secret_data,
@@ -415,6 +441,7 @@ def argument_spec():
         name=dict(type="str", required=True),
         namespace=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        apply=dict(type="bool", default=True),
         auth_secret=dict(type="str", no_log=False),
         spec=dict(type="dict"),
         wait=dict(type="bool", default=True),
@@ -437,11 +464,26 @@ def argument_spec():
     return spec
 
 
-def desired_definition(params):
-    """The DorisCluster to ensure; raises DorisSpecError naming the bad option. No cluster access."""
+# Options that describe the DorisCluster to write; with apply=false they are validated only.
+SPEC_OPTIONS = tuple(doris.COMPONENTS) + ("spec",)
+
+
+def check_params(params):
+    """Option combinations and values the argument spec cannot express; raises DorisSpecError. No cluster access."""
     for option in ("wait_timeout", "failure_grace"):
         if params[option] < 0:
             raise doris.DorisSpecError("%s must be 0 or more seconds, got %d" % (option, params[option]))
+    if not params["apply"] and params["state"] != "present":
+        raise doris.DorisSpecError("apply=false only waits for a DorisCluster that something else applies; "
+                                   "it cannot be combined with state=%s" % params["state"])
+    if params["state"] == "present" and params["apply"] and not params["fe"]:
+        raise doris.DorisSpecError("state is present but all of the following are missing: fe "
+                                   "(needed unless apply=false)")
+
+
+def desired_definition(params):
+    """The DorisCluster to ensure; raises DorisSpecError naming the bad option. No cluster access."""
+    check_params(params)
     components = dict((c, params[c]) for c in doris.COMPONENTS if params.get(c))
     return doris.build_cluster(
         params["name"], params["namespace"], components, auth_secret=params["auth_secret"], extra_spec=params["spec"]
@@ -522,17 +564,55 @@ def run_fe_check(module, client, obj, timeout):
     return counts
 
 
+def read_applied(module, client):
+    """apply=false: the DorisCluster as it is now (a read, never a write), or None when it is not there yet.
+
+    Outside check mode an absent object (or CRD) is not an error here: the wait below waits for it to appear.
+    """
+    params = module.params
+    what = "DorisCluster %s/%s" % (params["namespace"], params["name"])
+    try:
+        obj = client.get(doris.DORIS_API_VERSION, doris.DORIS_KIND, params["name"], params["namespace"])
+    except KindNotFound:
+        if not module.check_mode:
+            raise
+        module.warn("%s: kind not found (check mode: the step that applies it would install the CRD); apply=false, "
+                    "nothing is written" % what)
+        return None
+    if obj is None and module.check_mode:
+        module.warn("%s not found (check mode: the step that applies it would create it); apply=false, nothing is "
+                    "written" % what)
+    elif obj is None and not params["wait"]:
+        module.fail_json(msg="%s not found; with apply=false the module does not create it (apply it first, or "
+                             "set wait=true to wait for it)" % what, changed=False, ready=False, elapsed=0.0)
+    return obj
+
+
+def reports(obj):
+    """cluster, components and resource of the result; the first two only for an object that exists."""
+    if obj is None:
+        return dict(resource=None)
+    return dict(cluster=doris.summary(obj), components=doris.component_reports(obj), resource=obj)
+
+
 def present(module, client, definition):
     params = module.params
     if params["auth_secret"]:
         check_auth_secret(module, client, params["auth_secret"], params["namespace"])
-    outcome = ensure(client, definition, module.check_mode)
-    for warning in outcome.warnings:
-        module.warn(warning)
-    result = dict(changed=outcome.changed, ready=False, elapsed=0.0)
-    if outcome.diff and module._diff:
-        result["diff"] = outcome.diff
-    obj = outcome.after
+    if params["apply"]:
+        outcome = ensure(client, definition, module.check_mode)
+        for warning in outcome.warnings:
+            module.warn(warning)
+        changed, diff, obj = outcome.changed, outcome.diff, outcome.after
+    else:
+        unused = [option for option in SPEC_OPTIONS if params.get(option)]
+        if unused:
+            module.warn("apply=false: options %s are not used (they describe the DorisCluster to write; the live "
+                        "object is waited for as it is)" % ", ".join(unused))
+        changed, diff, obj = False, None, read_applied(module, client)
+    result = dict(changed=changed, ready=False, elapsed=0.0)
+    if diff and module._diff:
+        result["diff"] = diff
 
     if params["wait"] and not module.check_mode:
         started = time.monotonic()
@@ -544,10 +624,7 @@ def present(module, client, definition):
             )
         except WaitError as e:
             last = e.obj if e.obj is not None else obj
-            module.fail_json(
-                msg=e.msg, changed=outcome.changed, ready=False, elapsed=round(e.elapsed, 3),
-                cluster=doris.summary(last), components=doris.component_reports(last), resource=last,
-            )
+            module.fail_json(msg=e.msg, changed=changed, ready=False, elapsed=round(e.elapsed, 3), **reports(last))
         obj = waited.obj
         if params["fe_check"] is not None:
             remaining = max(1.0, params["wait_timeout"] - (time.monotonic() - started))
@@ -555,9 +632,7 @@ def present(module, client, definition):
             result.update(fe_check=counts, fe_alive=counts["fe_alive"], be_alive=counts["be_alive"])
         result["elapsed"] = round(time.monotonic() - started, 3)
 
-    result.update(
-        ready=doris.is_ready(obj), cluster=doris.summary(obj), components=doris.component_reports(obj), resource=obj
-    )
+    result.update(ready=obj is not None and doris.is_ready(obj), **reports(obj))
     return result
 
 
@@ -577,20 +652,23 @@ def absent(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_if=[("state", "present", ["fe"])],
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
     definition = None
-    if module.params["state"] == "present":
-        try:
-            definition = desired_definition(module.params)
-        except doris.DorisSpecError as e:
-            module.fail_json(msg=to_native(e))
+    try:
+        check_params(params)
+        # With apply=false options given for the spec are still validated, but the definition is not used.
+        if params["state"] == "present" and params["fe"]:
+            definition = desired_definition(params)
+        elif params["state"] == "present":
+            for component in doris.COMPONENTS:
+                if params.get(component):
+                    doris.validate_component(component, params[component])
+    except doris.DorisSpecError as e:
+        module.fail_json(msg=to_native(e))
     try:
         client = KubeClient.from_module(module)
-        if definition is not None:
+        if params["state"] == "present":
             module.exit_json(**present(module, client, definition))
         module.exit_json(**absent(module, client))
     except WaitError as e:  # deletion wait

@@ -218,3 +218,148 @@ def test_argument_spec_matches_documentation():
     for component in doris.COMPONENTS:
         assert set(spec[component]["options"]) == set(documented[component]["suboptions"])
     assert set(spec["fe_check"]["options"]) == set(documented["fe_check"]["suboptions"])
+
+
+# -- apply: false (the DorisCluster is applied by something else; the module only reads and waits) ----------
+def no_ensure(*args, **kwargs):
+    pytest.fail("apply=false wrote the DorisCluster")
+
+
+def warnings(result):
+    """The warnings' text (ansible-core 2.19 returns them as structured summaries)."""
+    return json.dumps(result.get("warnings") or [])
+
+
+def only_reads(client):
+    return all(call[0] == "get" for call in client.calls)
+
+
+def applied_cluster():
+    """A DorisCluster as the doris role's apply step leaves it (labels of k8s_apply), available."""
+    definition = doris.build_cluster("doris", "doris", {"fe": FE, "be": BE}, auth_secret="doris-admin",
+                                     labels={"app.kubernetes.io/managed-by": "lakehouse.platform"})
+    return available(definition)
+
+
+def test_apply_false_waits_and_checks_fe_without_writing_or_needing_fe(monkeypatch, capsys):
+    live = applied_cluster()
+    client = FakeClient({("Secret", "doris", "doris-admin"): basic_auth_secret(),
+                         ("DorisCluster", "doris", "doris"): live})
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    waits = []
+
+    def fake_wait(client_, api_version, kind, name, namespace, **kwargs):
+        waits.append((kind, name, namespace, kwargs["failure_grace"], kwargs["timeout"]))
+        assert kwargs["ready"] is doris.is_ready and kwargs["failed"] is doris.failure
+        return WaitResult(live, 2.0)
+
+    checks = []
+
+    def fake_check_fe(connect_kwargs, expected, timeout):
+        checks.append(expected)
+        return {"fe_alive": 1, "fe_total": 1, "be_alive": 2, "be_total": 2, "cn_alive": 0, "cn_total": 0,
+                "not_alive": [], "fe_master": "doris-fe-0"}, []
+
+    monkeypatch.setattr(doris_cluster, "wait_for", fake_wait)
+    monkeypatch.setattr(doris, "check_fe", fake_check_fe)
+    result, failed = run({"apply": False, "auth_secret": "doris-admin", "fe_check": {}, "failure_grace": 30},
+                         monkeypatch, capsys, client=client, diff=True)
+    assert not failed, result
+    assert waits == [("DorisCluster", "doris", "doris", 30, 900)]
+    assert checks == [{"fe": 1, "be": 2}]  # replica counts from the live object
+    assert result["changed"] is False and result["ready"] is True and "diff" not in result
+    assert (result["fe_alive"], result["be_alive"]) == (1, 2)
+    assert result["cluster"]["components"] == ["fe", "be"] and result["components"]["be"]["running"] == 2
+    assert result["resource"]["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "lakehouse.platform"}
+    assert only_reads(client) and "warnings" not in result
+
+
+def test_apply_false_in_check_mode_only_reads(monkeypatch, capsys):
+    client = FakeClient({("Secret", "doris", "doris-admin"): basic_auth_secret(),
+                         ("DorisCluster", "doris", "doris"): applied_cluster()})
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    monkeypatch.setattr(doris_cluster, "wait_for", lambda *a, **k: pytest.fail("waited in check mode"))
+    result, failed = run({"apply": False, "auth_secret": "doris-admin", "fe_check": {}}, monkeypatch, capsys,
+                         client=client, check_mode=True, diff=True)
+    assert not failed, result
+    assert result["changed"] is False and "diff" not in result and "fe_check" not in result
+    assert result["ready"] is True and result["components"]["fe"]["phase"] == "available"
+    assert client.calls == [("get", "Secret", "doris-admin"), ("get", "DorisCluster", "doris")]
+
+
+def test_apply_false_in_check_mode_on_an_empty_cluster_warns(monkeypatch, capsys):
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    result, failed = run({"apply": False}, monkeypatch, capsys, client=FakeClient(), check_mode=True)
+    assert not failed, result
+    assert result["changed"] is False and result["ready"] is False and result["resource"] is None
+    assert "components" not in result and "cluster" not in result
+    assert "DorisCluster doris/doris not found (check mode" in warnings(result)
+
+
+def test_apply_false_waits_for_an_absent_cluster_and_reports_the_timeout(monkeypatch, capsys):
+    from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import WaitTimeout
+
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+
+    def never_appears(*args, **kwargs):
+        raise WaitTimeout("Timed out after 5s waiting for DorisCluster doris/doris: last status: object not found",
+                          None, 5.0)
+
+    monkeypatch.setattr(doris_cluster, "wait_for", never_appears)
+    client = FakeClient()
+    result, failed = run({"apply": False, "wait_timeout": 5}, monkeypatch, capsys, client=client)
+    assert failed
+    assert "object not found" in result["msg"] and result["changed"] is False and result["resource"] is None
+    assert only_reads(client)
+
+
+def test_apply_false_without_wait_needs_the_cluster_to_exist(monkeypatch, capsys):
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    result, failed = run({"apply": False, "wait": False}, monkeypatch, capsys, client=FakeClient())
+    assert failed
+    assert result["msg"].startswith("DorisCluster doris/doris not found; with apply=false the module does not create it")
+
+
+def test_apply_false_member_failure_fails_with_components(monkeypatch, capsys):
+    broken = applied_cluster()
+    broken["status"]["beStatus"]["componentCondition"].update(
+        phase="haveMemberFailed", reason="CrashLoopBackOff", message="back-off restarting failed container")
+    client = FakeClient({("Secret", "doris", "doris-admin"): basic_auth_secret(),
+                         ("DorisCluster", "doris", "doris"): broken})
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+
+    def fail_wait(*args, **kwargs):
+        raise WaitFailed("DorisCluster doris/doris failed: %s" % doris.failure(broken), broken, 61.0)
+
+    monkeypatch.setattr(doris_cluster, "wait_for", fail_wait)
+    result, failed = run({"apply": False, "auth_secret": "doris-admin"}, monkeypatch, capsys, client=client)
+    assert failed
+    assert "be haveMemberFailed: CrashLoopBackOff" in result["msg"]
+    assert result["components"]["be"]["phase"] == "haveMemberFailed" and result["changed"] is False
+    assert only_reads(client)
+
+
+def test_apply_false_keeps_the_auth_secret_check(monkeypatch, capsys):
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    monkeypatch.setattr(doris_cluster, "wait_for", lambda *a, **k: pytest.fail("waited without the Secret"))
+    result, failed = run({"apply": False, "auth_secret": "nope"}, monkeypatch, capsys, client=FakeClient())
+    assert failed and result["msg"].startswith("auth_secret 'nope' not found in namespace 'doris'")
+
+
+def test_apply_false_validates_and_warns_about_spec_options(monkeypatch, capsys):
+    live = applied_cluster()
+    monkeypatch.setattr(doris_cluster, "ensure", no_ensure)
+    monkeypatch.setattr(doris_cluster, "wait_for", lambda *a, **k: WaitResult(live, 0.1))
+    client = FakeClient({("DorisCluster", "doris", "doris"): live})
+    result, failed = run({"apply": False, "fe": FE, "be": BE}, monkeypatch, capsys, client=client)
+    assert not failed, result
+    assert "apply=false: options fe, be are not used" in warnings(result)
+    # still validated before any request
+    result, failed = run({"apply": False, "be": dict(BE, requests={"memory": "4Gx"})}, monkeypatch, capsys)
+    assert failed and "be.requests.memory: invalid quantity '4Gx'" in result["msg"]
+
+
+def test_apply_false_refuses_state_absent_before_any_request(monkeypatch, capsys):
+    monkeypatch.setattr(doris_cluster, "delete", lambda *a, **k: pytest.fail("deleted with apply=false"))
+    result, failed = run({"apply": False, "state": "absent"}, monkeypatch, capsys, client=None)
+    assert failed and "cannot be combined with state=absent" in result["msg"]
