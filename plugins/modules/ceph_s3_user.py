@@ -16,7 +16,7 @@ description:
     and quota, returns its first S3 key pair and, optionally, copies the keys into Secrets of the
     namespaces whose workloads use them (Hive Metastore, Trino, MLflow, ...).
   - With O(backend=rook) the user is a Rook C(CephObjectStoreUser) custom resource. The module applies
-    it, waits until Rook reports C(status.phase=Ready) for the current generation
+    it (unless O(apply=false)), waits until Rook reports C(status.phase=Ready) for the current generation
     (C(status.observedGeneration) equal to C(metadata.generation)) and reads the keys from the Secret
     Rook writes, C(rook-ceph-object-user-<store>-<name>).
   - With O(backend=rgw_admin) the module talks to the RGW Admin Ops API (C(/admin/user)) directly, with
@@ -51,6 +51,18 @@ options:
     type: str
     choices: [ rook, rgw_admin ]
     default: rook
+  apply:
+    description:
+      - With O(backend=rook), V(true) creates or updates the C(CephObjectStoreUser) from the options, then waits.
+      - V(false) - the C(CephObjectStoreUser) is applied by something else (the s3_storage role's manifests step)
+        and the module never writes it, not even as a server-side dry run in check mode; it waits until Rook
+        reports it Ready (it must exist, or appear within O(wait_timeout)), reads the keys from Rook's Secret and
+        copies them as O(copy_to) says (the consumer Secrets are the module's own objects and are still written).
+      - With V(false), O(display_name), O(capabilities), O(quota) and O(cluster_namespace) are not used (a warning
+        says so when they are given); O(store) is still needed, for the name of Rook's Secret.
+      - V(false) needs O(state=present) and O(backend=rook).
+    type: bool
+    default: true
   display_name:
     description:
       - Display name of the user. A new RGW user gets its O(name) when this is not given.
@@ -202,7 +214,8 @@ extends_documentation_fragment:
   - lakehouse.platform.attributes.DIFF_FULL
   - lakehouse.platform.attributes.K8S_ACTION_GROUP
 notes:
-  - Check mode sends no write to RGW (only the reads) and only server-side dry runs to Kubernetes.
+  - Check mode sends no write to RGW (only the reads) and only server-side dry runs to Kubernetes (with
+    O(apply=false) none for the C(CephObjectStoreUser), only for the consumer Secrets).
     A user that does not exist yet has no keys, so RV(access_key) and RV(secret_key) are null then.
   - The credentials are returned so that later tasks can use them (see the examples); set
     C(no_log=true) on tasks whose output is kept (AWX job output). O(copy_to) hands them to
@@ -246,6 +259,18 @@ EXAMPLES = r"""
           access_key: S3_ACCESS_KEY
           secret_key: S3_SECRET_KEY
           endpoint: ""
+  register: iceberg_user
+  no_log: true
+
+- name: Wait for a CephObjectStoreUser applied by an earlier step and copy its keys (the user is not written)
+  lakehouse.platform.ceph_s3_user:
+    name: iceberg
+    store: storage
+    namespace: storage
+    apply: false
+    copy_to:
+      - name: iceberg-s3
+        namespace: data-platform
   register: iceberg_user
   no_log: true
 
@@ -405,6 +430,8 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SECRET_KEY_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 ROOK_ONLY = ("store", "cluster_namespace", "reconcile_failed_grace")
+# Options that describe the CephObjectStoreUser to write: not used with apply=false.
+ROOK_SPEC_OPTIONS = ("display_name", "capabilities", "quota", "cluster_namespace")
 RGW_ONLY = ("suspended",)
 
 
@@ -418,6 +445,7 @@ def argument_spec():
         name=dict(type="str", required=True, aliases=["uid"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         backend=dict(type="str", default="rook", choices=["rook", "rgw_admin"]),
+        apply=dict(type="bool", default=True),
         display_name=dict(type="str"),
         capabilities=dict(type="dict"),
         quota=dict(type="dict", options=dict(
@@ -467,6 +495,14 @@ def validate(params):
     if params["reconcile_failed_grace"] is not None and params["reconcile_failed_grace"] < 0:
         raise ParameterError("Option 'reconcile_failed_grace' must be 0 or more seconds, got %d"
                              % params["reconcile_failed_grace"])
+
+    if not params["apply"]:
+        if backend != "rook":
+            raise ParameterError("Option 'apply' is only supported with backend=rook (apply=false waits for a "
+                                 "CephObjectStoreUser that something else applies)")
+        if params["state"] != "present":
+            raise ParameterError("Option 'apply=false' only waits for a CephObjectStoreUser that something else "
+                                 "applies; it cannot be combined with state=%s" % params["state"])
 
     if backend == "rook":
         for option in RGW_ONLY:
@@ -796,6 +832,8 @@ def run_rook(module, desired, client):
         live = client.get(ROOK_API_VERSION, ROOK_KIND, name, namespace)
     except KindNotFound:
         # No Rook CRD: nothing to delete; ensure() below fails with a clear message outside check mode.
+        if not params["apply"] and not check_mode:
+            raise  # apply=false: nothing will create the CRD while this waits
         live = None
     before = rook_user_view(live)
 
@@ -809,11 +847,22 @@ def run_rook(module, desired, client):
                     diff=make_diff(before, None, before_secrets, {}))
 
     started = time.monotonic()
-    definition = build_object_user(params, desired, live)
-    result = ensure(client, definition, check_mode)
-    for warning in result.warnings:
-        module.warn(warning)
-    obj = result.after
+    if params["apply"]:
+        definition = build_object_user(params, desired, live)
+        result = ensure(client, definition, check_mode)
+        for warning in result.warnings:
+            module.warn(warning)
+        user_changed, obj = result.changed, result.after
+    else:
+        # Applied by something else (the s3_storage role's manifests step): read and wait, never write it.
+        unused = [option for option in ROOK_SPEC_OPTIONS if params.get(option) is not None]
+        if unused:
+            module.warn("apply=false: options %s are not used (they describe the %s to write)"
+                        % (", ".join(unused), ROOK_KIND))
+        if live is None and check_mode:
+            module.warn("%s %s/%s not found (check mode: the step that applies it would create it); apply=false, "
+                        "nothing is written" % (ROOK_KIND, namespace, name))
+        user_changed, obj = False, live
     secret_name = rook_secret_name(params["store"], name)
     values = None
     if not check_mode:
@@ -832,7 +881,7 @@ def run_rook(module, desired, client):
     credentials = {"access_key": access_key, "secret_key": secret_key, "endpoint": endpoint}
     copies_changed, copied, before_secrets, after_secrets = write_copies(
         client, identity, name, desired["copies"], credentials, check_mode)
-    return dict(changed=result.changed or copies_changed, user=after, access_key=access_key, secret_key=secret_key,
+    return dict(changed=user_changed or copies_changed, user=after, access_key=access_key, secret_key=secret_key,
                 endpoint=endpoint, secret_name=secret_name, copied_to=copied,
                 diff=make_diff(before, after, before_secrets, after_secrets))
 

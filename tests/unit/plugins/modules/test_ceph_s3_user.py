@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import copy
 import json
 
@@ -16,6 +17,8 @@ import yaml
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.lakehouse.platform.plugins.module_utils import rgw_admin
+from ansible_collections.lakehouse.platform.plugins.module_utils.kube import EnsureResult, decode_secret_data
+from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import WaitResult
 from ansible_collections.lakehouse.platform.plugins.modules import ceph_s3_user as mod
 from ansible_collections.lakehouse.platform.plugins.modules.ceph_s3_user import (
     ParameterError,
@@ -409,3 +412,152 @@ def test_main_returns_the_keys_unmasked(capsys, gateway):
     assert result["changed"] is True
     assert (result["access_key"], result["secret_key"]) == ("AK-iceberg", "SK-iceberg")
     assert result["invocation"]["module_args"]["admin_secret_key"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+# -- rook with apply: false (the CephObjectStoreUser is applied by something else) -------------------------
+ROOK_SECRET = "rook-ceph-object-user-storage-iceberg"
+
+
+class FakeKube(object):
+    """KubeClient stand-in over a dict keyed by (kind, namespace, name); records every write."""
+
+    def __init__(self, objects=None, missing_kinds=()):
+        self.objects = dict(objects or {})
+        self.missing_kinds = missing_kinds
+        self.writes = []  # (verb, kind, name, dry_run)
+
+    def get(self, api_version, kind, name, namespace=None):
+        if kind in self.missing_kinds:
+            raise mod.KindNotFound("Kind %s not found in apiVersion %s (is its CRD installed?)" % (kind, api_version))
+        return copy.deepcopy(self.objects.get((kind, namespace, name)))
+
+    def read_secret(self, name, namespace):
+        secret = self.get("v1", "Secret", name, namespace)
+        return None if secret is None else decode_secret_data(secret)
+
+    def create(self, definition, dry_run=False, field_manager=None):
+        meta = definition["metadata"]
+        self.writes.append(("create", definition["kind"], meta["name"], dry_run))
+        if not dry_run:
+            self.objects[(definition["kind"], meta["namespace"], meta["name"])] = copy.deepcopy(definition)
+        return copy.deepcopy(definition)
+
+    def patch(self, definition, patch, patch_type="merge", dry_run=False, field_manager=None):
+        meta = definition["metadata"]
+        self.writes.append(("patch", definition["kind"], meta["name"], dry_run))
+        return copy.deepcopy(definition)
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def wait_reads(client_, api_version, kind, name, namespace, **kwargs):
+    """wait_for stand-in: the object is as it is now."""
+    return WaitResult(client_.get(api_version, kind, name, namespace), 0.1)
+
+
+def ready_user(namespace="rook-ceph"):
+    """A CephObjectStoreUser as the s3_storage role's manifests step applies it, reported Ready by Rook."""
+    return {"apiVersion": "ceph.rook.io/v1", "kind": "CephObjectStoreUser",
+            "metadata": {"name": "iceberg", "namespace": namespace, "generation": 1,
+                         "labels": {"app.kubernetes.io/managed-by": "lakehouse.platform"}},
+            "spec": {"store": "storage", "displayName": "Iceberg", "quotas": {"maxBuckets": 10}},
+            "status": {"phase": "Ready", "observedGeneration": 1}}
+
+
+def rook_secret(namespace="rook-ceph"):
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": ROOK_SECRET, "namespace": namespace},
+            "data": {"AccessKey": b64("AK-rook"), "SecretKey": b64("SK-rook"), "Endpoint": b64("http://rgw")}}
+
+
+def no_ensure(*args, **kwargs):
+    pytest.fail("apply=false wrote the CephObjectStoreUser")
+
+
+def run_rook_module(module_params, client, check_mode=False):
+    module = FakeModule(module_params, check_mode)
+    return module, mod.run_rook(module, validate(module_params), client)
+
+
+def test_rook_apply_false_waits_reads_the_keys_and_writes_only_the_copy(monkeypatch):
+    client = FakeKube({("CephObjectStoreUser", "rook-ceph", "iceberg"): ready_user(),
+                       ("Secret", "rook-ceph", ROOK_SECRET): rook_secret()})
+    monkeypatch.setattr(mod, "ensure", no_ensure)
+    waits = []
+
+    def fake_wait(client_, api_version, kind, name, namespace, **kwargs):
+        waits.append((kind, name, namespace))
+        return wait_reads(client_, api_version, kind, name, namespace)
+
+    monkeypatch.setattr(mod, "wait_for", fake_wait)
+    module, result = run_rook_module(params(apply=False, copy_to=[{"name": "iceberg-s3", "namespace": "data"}]),
+                                     client)
+    assert waits == [("CephObjectStoreUser", "iceberg", "rook-ceph"), ("Secret", ROOK_SECRET, "rook-ceph")]
+    assert (result["access_key"], result["secret_key"], result["endpoint"]) == ("AK-rook", "SK-rook", "http://rgw")
+    assert result["user"]["phase"] == "Ready" and result["user"]["display_name"] == "Iceberg"
+    assert result["copied_to"] == ["data/iceberg-s3"] and result["changed"] is True  # the copy was created
+    assert client.writes == [("create", "Secret", "iceberg-s3", False)]  # never the CephObjectStoreUser
+    assert module.warnings == []
+
+    # Again: the copy holds the keys, nothing is written and nothing changed.
+    client.writes = []
+    module, result = run_rook_module(params(apply=False, copy_to=[{"name": "iceberg-s3", "namespace": "data"}]),
+                                     client)
+    assert client.writes == [] and result["changed"] is False
+
+
+def test_rook_apply_false_in_check_mode_only_reads_the_user(monkeypatch):
+    monkeypatch.setattr(mod, "ensure", no_ensure)
+    monkeypatch.setattr(mod, "wait_for", lambda *a, **k: pytest.fail("waited in check mode"))
+    client = FakeKube({("CephObjectStoreUser", "rook-ceph", "iceberg"): ready_user(),
+                       ("Secret", "rook-ceph", ROOK_SECRET): rook_secret()})
+    module, result = run_rook_module(params(apply=False), client, check_mode=True)
+    assert client.writes == [] and result["changed"] is False
+    assert result["access_key"] == "AK-rook" and result["user"]["phase"] == "Ready"
+
+    # An empty cluster (no CRD yet): predicted, with a warning, nothing sent; the copy is only predicted.
+    client = FakeKube(missing_kinds=("CephObjectStoreUser",))
+    module, result = run_rook_module(params(apply=False, copy_to=[{"name": "iceberg-s3"}]), client, check_mode=True)
+    assert client.writes == [] and result["user"] is None and result["access_key"] is None
+    assert result["changed"] is True  # the consumer Secret would be created
+    assert any("CephObjectStoreUser rook-ceph/iceberg not found (check mode" in w for w in module.warnings)
+
+
+def test_rook_apply_false_without_the_crd_fails_at_once(monkeypatch):
+    monkeypatch.setattr(mod, "ensure", no_ensure)
+    monkeypatch.setattr(mod, "wait_for", lambda *a, **k: pytest.fail("waited for a kind that is not installed"))
+    with pytest.raises(mod.KindNotFound):
+        run_rook_module(params(apply=False), FakeKube(missing_kinds=("CephObjectStoreUser",)))
+
+
+def test_rook_apply_false_warns_about_options_it_does_not_use(monkeypatch):
+    client = FakeKube({("CephObjectStoreUser", "rook-ceph", "iceberg"): ready_user(),
+                       ("Secret", "rook-ceph", ROOK_SECRET): rook_secret()})
+    monkeypatch.setattr(mod, "ensure", no_ensure)
+    monkeypatch.setattr(mod, "wait_for", wait_reads)
+    module, result = run_rook_module(params(apply=False, display_name="Other", quota={"max_buckets": 3}), client)
+    assert module.warnings == ["apply=false: options display_name, quota are not used (they describe the "
+                               "CephObjectStoreUser to write)"]
+    assert result["user"]["quota"]["max_buckets"] == 10 and client.writes == []
+
+
+def test_rook_apply_true_still_ensures_the_user(monkeypatch):
+    seen = []
+
+    def fake_ensure(client_, definition, check_mode):
+        seen.append((definition["spec"], check_mode))
+        return EnsureResult(True, None, definition, None, "create")
+
+    monkeypatch.setattr(mod, "ensure", fake_ensure)
+    module, result = run_rook_module(params(display_name="Iceberg"), FakeKube(), check_mode=True)
+    assert seen == [({"store": "storage", "displayName": "Iceberg"}, True)] and result["changed"] is True
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (dict(RGW, store=None, apply=False), "Option 'apply' is only supported with backend=rook"),
+    (dict(apply=False, state="absent"), "cannot be combined with state=absent"),
+])
+def test_apply_false_argument_errors(overrides, message):
+    with pytest.raises(ParameterError, match=message):
+        validate(params(**overrides))
