@@ -7,6 +7,8 @@ out the keys of a real radosgw user, so the keys the rook backend returns are pr
 """
 import base64
 import json
+import threading
+import time
 import uuid
 
 import boto3
@@ -14,6 +16,8 @@ import pytest
 from botocore.config import Config
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
+
+from tests.integration.kube_status import kube_client
 
 pytestmark = pytest.mark.latency
 
@@ -239,3 +243,123 @@ def test_rgw_admin_backend_copies_keys_into_secrets(ceph_rgw, kube_api, kube_nam
     assert run.results[0]["changed"] is True
     assert read_secret(core, kube_namespace, "mlflow-s3") is None
     assert ceph_rgw.radosgw_admin("user", "info", "--uid=" + uid, check=False).returncode != 0
+
+
+# -- apply: false: the CephObjectStoreUser is applied by something else (the s3_storage role's manifests step) ------
+APPLY_LABELS = {"app.kubernetes.io/managed-by": "lakehouse.platform", "lakehouse.platform/component": "s3_storage",
+                "lakehouse.platform/phase": "2"}
+ROOK_SECRET = "rook-ceph-object-user-storage-iceberg"
+
+
+def apply_as_the_manifests_step(kube_api, namespace):
+    """Server-side apply with k8s_apply's field manager and labels, as the s3_storage role's apply step does."""
+    return kube_client(kube_api).apply({
+        "apiVersion": "ceph.rook.io/v1", "kind": "CephObjectStoreUser",
+        "metadata": {"name": "iceberg", "namespace": namespace, "labels": APPLY_LABELS},
+        "spec": {"store": "storage", "displayName": "Iceberg warehouse", "quotas": {"maxBuckets": 10}},
+    }, field_manager="lakehouse.platform")
+
+
+def wait_until_settled(custom, core, namespace, timeout=30):
+    """Until the Rook simulator reports the user Ready and has written its Secret (it writes nothing after that)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        user = get_user(custom, namespace)
+        status = (user or {}).get("status") or {}
+        if status.get("phase") == "Ready" and status.get("observedGeneration") == user["metadata"]["generation"] \
+                and read_secret(core, namespace, ROOK_SECRET) is not None:
+            return user
+        time.sleep(0.2)
+    raise AssertionError("the Rook simulator did not make %s/iceberg Ready" % namespace)
+
+
+def user_writes(counts, verb=None, dry_run=None):
+    """Writes to CephObjectStoreUsers (the object itself and /status)."""
+    verbs = (verb,) if verb else ("create", "update", "patch", "delete")
+    return sum(counts.count(v, resource=USERS, dry_run=dry_run) for v in verbs)
+
+
+def updates_by_the_module(obj):
+    """managedFields entries a merge patch or POST by the module (field manager lakehouse.platform) would leave."""
+    return [entry for entry in obj["metadata"].get("managedFields") or []
+            if entry.get("manager") == "lakehouse.platform" and entry.get("operation") != "Apply"]
+
+
+def test_apply_false_only_waits_then_writes_just_its_own_secret(
+        kube_api, simulators, kube_namespace, consumer_namespace, playbook, core, custom):
+    ns = kube_namespace
+    apply_as_the_manifests_step(kube_api, ns)
+    wait_until_settled(custom, core, ns)
+    copies = [{"name": "iceberg-s3", "namespace": consumer_namespace}]
+
+    kube_api.reset_counts()
+    # display_name and quota differ from the applied spec: apply=true would patch them, apply=false only warns.
+    run = playbook([rook_task(ns, "wait", apply=False, copy_to=copies, display_name="Other",
+                              quota={"max_buckets": 99})])
+    assert run.rc == 0, run
+    result = run.results[0]
+    rook_values = read_secret(core, ns, ROOK_SECRET)[0]
+    assert result["access_key"] == rook_values["AccessKey"] and result["user"]["phase"] == "Ready"
+    assert result["user"]["display_name"] == "Iceberg warehouse" and result["user"]["quota"]["max_buckets"] == 10
+    assert result["copied_to"] == ["%s/iceberg-s3" % consumer_namespace] and result["changed"] is True
+    assert "apply=false: options display_name, quota are not used" in json.dumps(result.get("warnings"))
+    counts = kube_api.request_counts()
+    assert user_writes(counts) == 0, counts  # not a create, patch or dry run of the CephObjectStoreUser
+    assert counts.writes(resource="secrets") == 1, counts  # the consumer copy, the module's own object
+    assert counts.count("create", resource="secrets", dry_run=False) == 1
+    live = get_user(custom, ns)
+    assert live["spec"] == {"store": "storage", "displayName": "Iceberg warehouse", "quotas": {"maxBuckets": 10}}
+    assert live["metadata"]["labels"] == APPLY_LABELS and updates_by_the_module(live) == []
+    values = read_secret(core, consumer_namespace, "iceberg-s3")[0]
+    assert values["AWS_ACCESS_KEY_ID"] == rook_values["AccessKey"]
+
+    # Again, and in check mode: nothing at all is written, not even a dry run.
+    for check in (False, True):
+        kube_api.reset_counts()
+        run = playbook([rook_task(ns, "again", apply=False, copy_to=copies)], check=check, diff=True)
+        assert run.rc == 0, run
+        assert run.results[0]["changed"] is False and run.results[0]["access_key"] == rook_values["AccessKey"]
+        counts = kube_api.request_counts()
+        assert user_writes(counts) == 0 and persisting_writes(counts) == 0, counts
+        assert counts.dry_run_writes() == 0, counts
+
+
+def test_apply_false_waits_for_a_user_that_appears_later(kube_api, simulators, kube_namespace, playbook, core, custom):
+    ns = kube_namespace
+    kube_api.reset_counts()
+    applied = threading.Event()
+
+    def apply_once_the_module_waits():
+        deadline = time.monotonic() + 60
+        # The module's wait lists CephObjectStoreUsers before it watches; then the "manifests step" applies the user.
+        while time.monotonic() < deadline and kube_api.request_counts().count("list", resource=USERS) == 0:
+            time.sleep(0.2)
+        time.sleep(1)
+        apply_as_the_manifests_step(kube_api, ns)
+        applied.set()
+
+    applier = threading.Thread(target=apply_once_the_module_waits, daemon=True)
+    applier.start()
+    run = playbook([rook_task(ns, "wait", apply=False, copy_to=[{"name": "iceberg-s3"}])])
+    applier.join(timeout=70)
+    assert applied.is_set()
+    assert run.rc == 0, run
+    result = run.results[0]
+    assert result["user"]["phase"] == "Ready" and result["access_key"] == read_secret(core, ns, ROOK_SECRET)[0][
+        "AccessKey"]
+    counts = kube_api.request_counts()
+    assert user_writes(counts, "create") == 0, counts  # the module never created it (the test's apply is a patch)
+    assert user_writes(counts, dry_run=True) == 0, counts
+    assert updates_by_the_module(get_user(custom, ns)) == []
+
+
+def test_apply_false_reconcile_failed_fails_fast_without_writing(kube_api, simulators, kube_namespace, playbook,
+                                                                 custom):
+    simulators.set_namespace_behaviour(kube_namespace, kind="CephObjectStoreUser", mode="fail", delay_seconds=0.2)
+    apply_as_the_manifests_step(kube_api, kube_namespace)
+    run = playbook([rook_task(kube_namespace, "broken", apply=False, reconcile_failed_grace=1, wait_timeout=30)])
+    assert run.rc != 0
+    result = run.results[0]
+    assert "CephObjectStoreUser %s/iceberg" % kube_namespace in result["msg"] and "ReconcileFailed" in result["msg"]
+    assert result["elapsed"] < 20
+    assert updates_by_the_module(get_user(custom, kube_namespace)) == []

@@ -7,6 +7,7 @@ is covered against a real MariaDB in test_doris_fe_query.py: no Doris FE runs he
 file do not set fe_check.
 """
 import base64
+import threading
 import time
 
 import pytest
@@ -161,3 +162,109 @@ def test_absent_deletes_and_waits_until_gone(kube_api, doris_namespace, tmp_path
     again = run(kube_api, tmp_path, [{"name": "Remove", "lakehouse.platform.doris_cluster": {
         "name": "doris", "namespace": doris_namespace, "state": "absent"}, "register": "doris"}])
     assert again.returncode == 0 and again.results["doris"]["changed"] is False
+
+
+# -- apply: false: the DorisCluster is applied by something else (the doris role's manifests step) ---------------
+APPLY_LABELS = {"app.kubernetes.io/managed-by": "lakehouse.platform", "lakehouse.platform/component": "doris",
+                "lakehouse.platform/phase": "3"}
+
+
+def apply_as_the_manifests_step(kube_api, namespace):
+    """Server-side apply of the DorisCluster with k8s_apply's field manager and labels, as the role's apply step does."""
+    options = doris_task(namespace)["lakehouse.platform.doris_cluster"]
+    definition = doris.build_cluster("doris", namespace, {"fe": options["fe"], "be": options["be"]},
+                                     auth_secret="doris-admin", labels=APPLY_LABELS)
+    return kube_client(kube_api).apply(definition, field_manager="lakehouse.platform")
+
+
+def wait_task(namespace, **overrides):
+    """The doris role's wait step: no fe/be/spec, apply: false."""
+    args = {"name": "doris", "namespace": namespace, "apply": False, "auth_secret": "doris-admin",
+            "wait_timeout": 60, "failure_grace": 2}
+    args.update(overrides)
+    return {"name": "Wait for Doris", "lakehouse.platform.doris_cluster": args, "register": "doris"}
+
+
+def cr_writes(counts, verb=None):
+    """Every write to DorisCluster objects themselves (not /status), dry runs included."""
+    verbs = (verb,) if verb else ("create", "update", "patch", "delete")
+    return sum(counts.count(v, resource=DORIS_RESOURCE, subresource="") for v in verbs)
+
+
+def updates_by_the_module(obj):
+    """managedFields entries a merge patch or POST by the module (field manager lakehouse.platform) would leave."""
+    return [entry for entry in obj["metadata"].get("managedFields") or []
+            if entry.get("manager") == "lakehouse.platform" and entry.get("operation") != "Apply"]
+
+
+def test_apply_false_only_waits_and_sends_no_write(kube_api, doris_namespace, tmp_path):
+    apply_as_the_manifests_step(kube_api, doris_namespace)
+    kube_api.reset_counts()
+    waited = run(kube_api, tmp_path, [wait_task(doris_namespace)])
+    assert waited.returncode == 0, waited
+    result = waited.results["doris"]
+    assert result["changed"] is False and result["ready"] is True
+    assert result["components"]["fe"]["phase"] == "available" and result["components"]["be"]["running"] == 2
+    assert result["cluster"]["fe_service"] == "doris-fe-service.%s.svc" % doris_namespace
+    counts = kube_api.request_counts()
+    assert cr_writes(counts) == 0, counts  # no create, patch or dry run of the DorisCluster
+    live = live_cluster(kube_api, doris_namespace)
+    assert live["metadata"]["labels"] == APPLY_LABELS  # nothing rewrote the object without the apply's labels
+    assert updates_by_the_module(live) == []
+
+    # Options that differ from the live object (3 BEs) are not written either (apply=true would patch them), for
+    # real and in check mode (no dry run): only a warning.
+    be = dict(doris_task(doris_namespace)["lakehouse.platform.doris_cluster"]["be"], replicas=3)
+    for check in (False, True):
+        kube_api.reset_counts()
+        again = run(kube_api, tmp_path, [wait_task(doris_namespace, be=be)], check=check, diff=True)
+        assert again.returncode == 0, again
+        assert again.results["doris"]["changed"] is False
+        assert again.results["doris"]["components"]["be"] == dict(again.results["doris"]["components"]["be"],
+                                                                  phase="available", replicas=2, running=2)
+        assert "apply=false: options be are not used" in again.output
+        assert cr_writes(kube_api.request_counts()) == 0
+    assert live_cluster(kube_api, doris_namespace)["spec"]["beSpec"]["replicas"] == 2
+
+
+def test_apply_false_waits_for_a_cluster_that_appears_later(kube_api, doris_namespace, tmp_path):
+    kube_api.reset_counts()
+    applied = threading.Event()
+
+    def apply_once_the_module_waits():
+        deadline = time.monotonic() + 60
+        # The module's wait lists DorisClusters before it watches; then the "manifests step" applies it.
+        while time.monotonic() < deadline and kube_api.request_counts().count("list", resource=DORIS_RESOURCE) == 0:
+            time.sleep(0.2)
+        time.sleep(1)
+        apply_as_the_manifests_step(kube_api, doris_namespace)
+        applied.set()
+
+    applier = threading.Thread(target=apply_once_the_module_waits, daemon=True)
+    applier.start()
+    waited = run(kube_api, tmp_path, [wait_task(doris_namespace)])
+    applier.join(timeout=70)
+    assert applied.is_set()
+    assert waited.returncode == 0, waited
+    result = waited.results["doris"]
+    assert result["changed"] is False and result["ready"] is True and result["elapsed"] >= 1
+    counts = kube_api.request_counts()
+    assert cr_writes(counts, "create") == 0, counts  # the module never created it
+    assert cr_writes(counts) == 1, counts  # the one server-side apply of the test
+    assert counts.count("patch", resource=DORIS_RESOURCE, subresource="", dry_run=True) == 0
+    assert updates_by_the_module(live_cluster(kube_api, doris_namespace)) == []
+
+
+def test_apply_false_member_failure_fails_fast_without_writing(kube_api, simulators, doris_namespace, tmp_path):
+    simulators.set_namespace_behaviour(doris_namespace, kind="DorisCluster", **{
+        "be.mode": "fail", "be.message": "Back-off restarting failed container be in pod doris-be-0"})
+    apply_as_the_manifests_step(kube_api, doris_namespace)
+    kube_api.reset_counts()
+    started = time.monotonic()
+    outcome = run(kube_api, tmp_path, [wait_task(doris_namespace, failure_grace=2, wait_timeout=60)])
+    assert outcome.returncode != 0, outcome
+    result = outcome.results["doris"]
+    assert "DorisCluster %s/doris failed: be haveMemberFailed" % doris_namespace in result["msg"]
+    assert result["components"]["be"]["phase"] == "haveMemberFailed" and result["changed"] is False
+    assert 2 <= result["elapsed"] < 30 and time.monotonic() - started < 45
+    assert cr_writes(kube_api.request_counts()) == 0
