@@ -10,7 +10,7 @@ or as a process (what the `simulators` pytest fixture runs):
         [--postgres-host H --postgres-port P --postgres-user U] --pidfile PATH
 
 Groups: rook (CephObjectStoreUser), doris (DorisCluster), ray (RayCluster), cnpg (Cluster, Backup,
-ScheduledBackup), flux (HelmRelease), argocd (Application). The core controllers (kubelet-like pod
+ScheduledBackup), flux (HelmRelease), argocd (Application), spark (SparkApplication). The core controllers (kubelet-like pod
 lifecycle, volume binder, endpoints) and the workload controllers (Deployment, ReplicaSet, StatefulSet, Job)
 always run: every operator needs them. Behaviour per object: see behaviour.py.
 """
@@ -25,6 +25,7 @@ from .kube import KubeApi
 from .kuberay import RayClusterController
 from .nodes import seed_nodes
 from .rook import CephObjectStoreUserController
+from .sparkoperator import SparkApplicationController
 from .runtime import Manager
 from .workloads import DeploymentController, JobController, ReplicaSetController, StatefulSetController
 
@@ -37,8 +38,10 @@ GROUPS = {
     "cnpg": [ClusterController, BackupController, ScheduledBackupController],
     "flux": [HelmReleaseController],
     "argocd": [ApplicationController],
+    "spark": [SparkApplicationController],
 }
-ALIASES = {"kuberay": "ray", "cloudnative-pg": "cnpg", "argo": "argocd", "helm": "flux"}
+ALIASES = {"kuberay": "ray", "cloudnative-pg": "cnpg", "argo": "argocd", "helm": "flux", "spark-operator": "spark",
+           "sparkoperator": "spark"}
 
 
 def controller_classes(only=None):

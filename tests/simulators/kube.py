@@ -40,6 +40,7 @@ KINDS = {
     ("postgresql.cnpg.io/v1", "ScheduledBackup"): ("scheduledbackups", True),
     ("helm.toolkit.fluxcd.io/v2", "HelmRelease"): ("helmreleases", True),
     ("argoproj.io/v1alpha1", "Application"): ("applications", True),
+    ("sparkoperator.k8s.io/v1beta2", "SparkApplication"): ("sparkapplications", True),
 }
 
 
