@@ -121,6 +121,19 @@ class ActionModule(ActionBase):
             return dict(failed=True, argument_errors=errors,
                         msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
 
+        # What the phase needs from earlier phases (catalog "requires"), named with the variables of the role that
+        # makes it (inventory first, then that role's defaults); preflight checks each in apply mode.
+        prerequisites = []
+        for index, need in enumerate(entry["requires"]):
+            merged = dict(self._role_defaults(roles_dir, need["component"])) if need.get("component") else {}
+            merged.update(task_vars)
+            templar = self._templar.copy_with_new_env(available_variables=merged)
+            try:
+                resolved = templar.template(dict(need))
+            except Exception as err:  # pylint: disable=broad-except
+                return dict(failed=True, msg="%s: requires[%d] (%s) cannot be read: %s" % (phase, index, need.get("what"), err))
+            prerequisites.append(resolved)
+
         stages = []
         last_stage = {}
         for stage in entry["stages"]:
@@ -147,6 +160,7 @@ class ActionModule(ActionBase):
             "rollback_run": any(t == "rollback" or t.startswith("rollback_") for t in run_tags),
             "budgets": budgets,
             "trigger": entry["trigger"],
+            "prerequisites": prerequisites,
             "min_health_percent": entry["min_health_percent"],
             "health_target_percent": entry["health_target_percent"],
             "run_tags": run_tags,

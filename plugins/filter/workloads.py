@@ -51,6 +51,34 @@ def workloads_not_ready(objects):
     return problems
 
 
+def prerequisites_missing(results):
+    """From the results of a k8s_info loop over prerequisites (item: what, kind, namespace, name, ready), one line
+    per prerequisite that is absent or, when ``ready`` is true, not ready (a workload's replicas, else a Ready
+    condition)."""
+    if not isinstance(results, list):
+        raise AnsibleFilterError("prerequisites_missing expects the results of a k8s_info loop, got %s" % type(results).__name__)
+    missing = []
+    for result in results:
+        item = result.get("item") or {}
+        where = "%s %s%s" % (item.get("kind", "?"), (item.get("namespace") + "/") if item.get("namespace") else "", item.get("name", "?"))
+        resources = result.get("resources") or []
+        if result.get("failed"):
+            missing.append("%s (%s): cannot be read: %s" % (item.get("what", where), where, result.get("msg", "")))
+        elif not resources:
+            missing.append("%s (%s): not found" % (item.get("what", where), where))
+        elif item.get("ready"):
+            obj = resources[0]
+            if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+                problem = workload_problem(obj)
+            else:
+                conditions = (obj.get("status") or {}).get("conditions") or []
+                ready = [c for c in conditions if c.get("type") == "Ready"]
+                problem = "" if ready and ready[0].get("status") == "True" else "no Ready=True condition"
+            if problem:
+                missing.append("%s (%s): %s" % (item.get("what", where), where, problem))
+    return missing
+
+
 class FilterModule(object):
     def filters(self):
-        return {"workloads_not_ready": workloads_not_ready}
+        return {"workloads_not_ready": workloads_not_ready, "prerequisites_missing": prerequisites_missing}

@@ -95,6 +95,13 @@ def normalise(catalog):
                 if unknown:
                     raise CatalogError("%s: %s.%s names unknown components %s" % (phase, key, tag, ", ".join(unknown)))
             extra[key] = dict((str(t), list(m or [])) for t, m in value.items())
+        requires = entry.get("requires") or []
+        if not isinstance(requires, list):
+            raise CatalogError("%s: requires must be a list" % phase)
+        for need in requires:
+            missing = [k for k in ("what", "api_version", "kind", "name") if not (isinstance(need, dict) and need.get(k))]
+            if missing:
+                raise CatalogError("%s: a requires entry needs %s, got %r" % (phase, ", ".join(missing), need))
         phases[phase] = {
             "title": str(entry.get("title") or phase),
             "objectives": norm_objectives,
@@ -102,6 +109,7 @@ def normalise(catalog):
             "components": order,
             "objective_of": objective_of,
             "trigger": dict(entry.get("trigger") or {}),
+            "requires": [dict(need) for need in requires],
             "min_health_percent": entry.get("min_health_percent"),
             "health_target_percent": entry.get("health_target_percent"),
             "tags": extra["tags"],

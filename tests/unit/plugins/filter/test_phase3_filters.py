@@ -82,3 +82,17 @@ def test_scaled_to_zero_is_ready_and_bad_input_is_refused():
     assert workloads_not_ready([_deployment("off", replicas=0, ready=0, updated=0)]) == []
     with pytest.raises(AnsibleFilterError):
         workloads_not_ready({"kind": "Deployment"})
+
+
+def test_prerequisites_missing_names_absent_and_unready_objects():
+    from ansible_collections.lakehouse.platform.plugins.filter.workloads import prerequisites_missing
+    hms = {"what": "the Hive Metastore", "kind": "Deployment", "namespace": "dp", "name": "hive-metastore", "ready": True}
+    secret = {"what": "the Rook S3 user Secret", "kind": "Secret", "namespace": "storage", "name": "rook-user"}
+    ready = {"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 1},
+             "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1}}
+    unready = {"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 1},
+               "status": {"observedGeneration": 1, "readyReplicas": 0, "updatedReplicas": 1}}
+    assert prerequisites_missing([{"item": hms, "resources": [ready]}, {"item": secret, "resources": [{}]}]) == []
+    assert prerequisites_missing([{"item": hms, "resources": [unready]}, {"item": secret, "resources": []}]) == [
+        "the Hive Metastore (Deployment dp/hive-metastore): 0/1 ready",
+        "the Rook S3 user Secret (Secret storage/rook-user): not found"]
