@@ -468,11 +468,15 @@ def argument_spec():
 SPEC_OPTIONS = tuple(doris.COMPONENTS) + ("spec",)
 
 
-def check_params(params):
-    """Option combinations and values the argument spec cannot express; raises DorisSpecError. No cluster access."""
+def check_timing(params):
     for option in ("wait_timeout", "failure_grace"):
         if params[option] < 0:
             raise doris.DorisSpecError("%s must be 0 or more seconds, got %d" % (option, params[option]))
+
+
+def check_params(params):
+    """Option combinations and values the argument spec cannot express; raises DorisSpecError. No cluster access."""
+    check_timing(params)
     if not params["apply"] and params["state"] != "present":
         raise doris.DorisSpecError("apply=false only waits for a DorisCluster that something else applies; "
                                    "it cannot be combined with state=%s" % params["state"])
@@ -483,7 +487,7 @@ def check_params(params):
 
 def desired_definition(params):
     """The DorisCluster to ensure; raises DorisSpecError naming the bad option. No cluster access."""
-    check_params(params)
+    check_timing(params)
     components = dict((c, params[c]) for c in doris.COMPONENTS if params.get(c))
     return doris.build_cluster(
         params["name"], params["namespace"], components, auth_secret=params["auth_secret"], extra_spec=params["spec"]
