@@ -6,7 +6,6 @@ test server and the operator simulators listen on 127.0.0.1 only and are stopped
 """
 import argparse
 import glob
-import json
 import os
 import re
 import shutil
@@ -164,7 +163,7 @@ class Bench:
                                        sort_keys=False))
         self.playbook("one-task-warmup", [str(path.relative_to(self.collection))])
         runs = [self.playbook("one-task", [str(path.relative_to(self.collection))])
-                for _ in range(max(3, self.args.runs))]
+                for _index in range(max(3, self.args.runs))]
         seconds = [r.seconds for r in runs]
         self.results["one_task"] = statistics.median(seconds)
         figure("one-task ansible-playbook: %.1f s%s" % (self.results["one_task"], spread(seconds)))
@@ -178,7 +177,7 @@ class Bench:
                  % (first.seconds, first.recap.get("changed", 0)))
         if not timed:
             return
-        runs = [self.playbook("render", [PLAYBOOK]) for _ in range(self.args.runs)]
+        runs = [self.playbook("render", [PLAYBOOK]) for _index in range(self.args.runs)]
         seconds = [r.seconds for r in runs]
         self.results["render"] = statistics.median(seconds)
         figure("render phase3: %.1f s, %d tasks%s" % (self.results["render"], runs[-1].tasks, spread(seconds)))
@@ -202,8 +201,12 @@ class Bench:
         if self.args.tags:
             note("limited to --tags %s (the default runs the whole phase)" % self.args.tags)
         rows = [self.converge_once(index, critical) for index in range(self.args.runs)]
-        med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
-        spread_of = lambda key: spread([r[key] for r in rows])  # noqa: E731
+        def med(key):
+            return statistics.median(r[key] for r in rows)
+
+        def spread_of(key):
+            return spread([r[key] for r in rows])
+
         figure("converge phase3: %.1f s, %d tasks; critical path %.1f s%s"
                % (med("converge"), rows[-1]["converge_tasks"], critical, spread_of("converge")))
         figure("converge wall/critical ratio: %.2f" % (med("converge") / critical))
@@ -276,7 +279,7 @@ class Bench:
             raise RuntimeError("kubectl apply failed (rc=%d):\n%s" % (first.rc, first.output[-4000:]))
         objects = len([line for line in first.output.splitlines() if "serverside-applied" in line])
         runs = []
-        for _ in range(max(3, self.args.runs)):
+        for _index in range(max(3, self.args.runs)):
             run = run_command(command, workdir, server.env, self.log_path("kubectl"), 600)
             if run.rc != 0:
                 raise RuntimeError("kubectl apply failed (rc=%d):\n%s" % (run.rc, run.output[-4000:]))
@@ -414,14 +417,15 @@ def create_ready_node(server, name, cpu="64", memory="256Gi", pods="110"):
 
 def namespace_annotations():
     """Per namespace, the simulator settings that give each component its readiness delay."""
-    release = lambda c: {"helmrelease.%s/workloads" % SIM: "true",  # noqa: E731
-                         "helmrelease.%s/delay-seconds" % SIM: str(DELAYS[c])}
+    def release(component):
+        return {"helmrelease.%s/workloads" % SIM: "true", "helmrelease.%s/delay-seconds" % SIM: str(DELAYS[component])}
+
     out = {NS[c]: release(c) for c in ("elasticsearch", "kafka", "neo4j", "datahub")}
     out[NS["dp"]] = {"helmrelease.%s/workloads" % SIM: "true"}
     # doris-operator (HelmRelease) and the DorisCluster share the namespace; the BE waits for the FE, so the FE
     # carries the delay and the BE follows at once.
     out[NS["doris"]] = dict(release("doris"), **{"doriscluster.%s/fe.delay-seconds" % SIM: str(DELAYS["doris"]),
-                                                "doriscluster.%s/be.delay-seconds" % SIM: "1"})
+                                                 "doriscluster.%s/be.delay-seconds" % SIM: "1"})
     out[NS["doris_operator"]] = {"helmrelease.%s/workloads" % SIM: "true"}
     out[NS["ray_operator"]] = release("ray")
     out[NS["ray"]] = {"raycluster.%s/delay-seconds" % SIM: str(DELAYS["ray"])}

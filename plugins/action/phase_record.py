@@ -115,7 +115,7 @@ class ActionModule(ActionBase):
         timeline = dict(task_vars.get("objectives_timeline") or {})
         at = _now()
         component = args.get("component") or "preflight"
-        message = str(args.get("message") or "failed (details hidden or unavailable)")
+        message = str(args.get("error") or "failed (details hidden or unavailable)")
         objective = plan["objective_of"].get(component, "")
         if component in timeline:
             entry = dict(timeline[component])

@@ -100,7 +100,7 @@ def main():
         phase=dict(type="str", required=True),
         objects=dict(type="list", elements="dict", default=[]),
         render_dir=dict(type="path"),
-        secret_references=dict(type="list", elements="dict", default=[]),
+        secret_references=dict(type="list", elements="dict", default=[], no_log=False),
         field_manager=dict(type="str", default="lakehouse.platform"),
         state_namespace=dict(type="str", default="lakehouse-system"),
     )

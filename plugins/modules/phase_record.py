@@ -58,8 +58,8 @@ options:
   task:
     description: With O(event=fail), the task that failed.
     type: str
-  message:
-    description: With O(event=fail), what failed.
+  error:
+    description: With O(event=fail), what failed (the failed task's message).
     type: str
 extends_documentation_fragment:
   - lakehouse.platform.attributes
@@ -108,7 +108,7 @@ def main():
             component=dict(type="str"),
             step=dict(type="str"),
             task=dict(type="str"),
-            message=dict(type="str"),
+            error=dict(type="str"),
         ),
         supports_check_mode=True,
     ).fail_json(msg="lakehouse.platform.phase_record runs as an action plugin on the controller")

@@ -16,8 +16,9 @@ def _awx_vars(tmp_path):
         "hosts": "localhost", "gather_facts": False,
         "vars_files": [os.path.join(ROOT, "playbooks", "vars", "phases.yml")]
         + [os.path.join(ROOT, "awx", "vars", name) for name in ("controller.yml", "surveys.yml", "templates.yml")],
-        "tasks": [{"ansible.builtin.copy": {"dest": str(tmp_path / "out.json"), "mode": "0644",
-                                            "content": "{{ {'templates': awx_phase_templates, 'nodes': awx_workflow_nodes} | to_json }}"}}],
+        "tasks": [{"ansible.builtin.copy": {
+            "dest": str(tmp_path / "out.json"), "mode": "0644",
+            "content": "{{ {'templates': awx_phase_templates, 'nodes': awx_workflow_nodes} | to_json }}"}}],
     }]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
