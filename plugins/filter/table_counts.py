@@ -24,25 +24,26 @@ def table_count_diff(source_rows, target_rows, volatile=None):
     """Tables and row counts of ``source_rows`` (the live database) against ``target_rows`` (the restore).
 
     Rows are ``{table_name, row_count}`` (``schema.table``). Tables named in ``volatile`` (by table name,
-    without schema) must exist on both sides, but their counts are not compared. ``matches`` is true when no
+    without schema, in any case: the Hive schema names them in upper case, a PostgreSQL metastore stores them in
+    lower case) must exist on both sides, but their counts are not compared. ``matches`` is true when no
     table is missing, none is extra and every other count is equal.
     """
     source = _counts(source_rows, "source")
     target = _counts(target_rows, "target")
-    skip = set(volatile or [])
+    skip = set(str(name).lower() for name in volatile or [])
     missing = sorted(set(source) - set(target))
     extra = sorted(set(target) - set(source))
     differences = [
         {"table": name, "live": source[name], "restored": target[name]}
         for name in sorted(set(source) & set(target))
-        if name.split(".")[-1] not in skip and source[name] != target[name]
+        if name.split(".")[-1].lower() not in skip and source[name] != target[name]
     ]
     return {
         "tables": len(source),
         "rows": sum(source.values()),
         "restored_tables": len(target),
         "restored_rows": sum(target.values()),
-        "compared_tables": len([name for name in source if name in target and name.split(".")[-1] not in skip]),
+        "compared_tables": len([name for name in source if name in target and name.split(".")[-1].lower() not in skip]),
         "missing_tables": missing,
         "extra_tables": extra,
         "row_differences": differences,

@@ -37,3 +37,12 @@ def test_counts_from_sql_as_strings_are_read_as_numbers():
 def test_malformed_rows_are_refused():
     with pytest.raises(AnsibleFilterError, match="table_name and an integer row_count"):
         table_count_diff([{"table": "x"}], [])
+
+
+def test_volatile_tables_are_skipped_whatever_their_case():
+    """The defaults list HIVE_LOCKS; a real PostgreSQL metastore names the table hive_locks."""
+    from ansible_collections.lakehouse.platform.plugins.filter.table_counts import table_count_diff
+    live = [{"table_name": "public.hive_locks", "row_count": 3}, {"table_name": "public.TBLS", "row_count": 2}]
+    restored = [{"table_name": "public.hive_locks", "row_count": 0}, {"table_name": "public.TBLS", "row_count": 2}]
+    result = table_count_diff(live, restored, ["HIVE_LOCKS"])
+    assert result["matches"] is True and result["compared_tables"] == 1
