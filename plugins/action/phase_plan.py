@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import getpass
 import os
 
 from ansible.errors import AnsibleError
@@ -22,6 +23,15 @@ from ansible_collections.lakehouse.platform.plugins.module_utils import phase_ca
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
+DRIVERS = ("helm", "flux", "argocd", "render")
+
+
+def _login_name():
+    """Who runs the controller: the login of the process (USER may be unset, e.g. in a container or cron)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # pylint: disable=broad-except
+        return ""
 
 
 class ActionModule(ActionBase):
@@ -74,6 +84,12 @@ class ActionModule(ActionBase):
                         % (phase, ", ".join(sorted(phases))))
         if mode not in ("apply", "render"):
             return dict(failed=True, msg="platform_mode must be apply or render, got %r" % (mode,))
+        driver = task_vars.get("platform_chart_driver")
+        if driver is not None:
+            driver = self._templar.template(driver)
+        if driver not in (None, "") and driver not in DRIVERS:
+            return dict(failed=True, msg="platform_chart_driver must be one of %s, got %r; nothing was changed"
+                        % (", ".join(DRIVERS), driver))
         unknown = phase_catalog.unknown_tags(phases, run_tags, skip_tags)
         if unknown:
             return dict(failed=True, msg="unknown tag(s) %s: a phase playbook answers to %s" % (
@@ -164,6 +180,7 @@ class ActionModule(ActionBase):
             "min_health_percent": entry["min_health_percent"],
             "health_target_percent": entry["health_target_percent"],
             "run_tags": run_tags,
+            "login": _login_name(),
             "skip_tags": skip_tags,
         }
         # Facts outlive their play: in site.yml, one phase's failure and checks must not reach the next one's.
