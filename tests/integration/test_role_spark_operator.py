@@ -52,7 +52,8 @@ def render_vars(render_dir, **extra):
 
 def apply_vars(suffix, **extra):
     return dict({"platform_mode": "apply", "platform_phase": "phase2", "platform_state_namespace": "state-" + suffix,
-                 "spark_operator_namespace": "spark-operator-" + suffix, "spark_operator_job_namespace": "spark-jobs-" + suffix,
+                 "spark_operator_namespace": "spark-operator-" + suffix,
+                 "spark_operator_job_namespace": "spark-jobs-" + suffix,
                  "spark_operator_wait_timeout": 120, "spark_operator_validation_timeout": 120,
                  "spark_operator_validation_failure_grace": 1}, **extra)
 
@@ -81,8 +82,9 @@ def test_render_writes_the_namespaces_driver_rbac_quota_and_the_pinned_release(r
     assert quota["spec"]["hard"] == {"requests.cpu": "12", "requests.memory": "42Gi",
                                      "limits.cpu": "12", "limits.memory": "42Gi"}
     role = objects[("Role", "spark-jobs", "spark-driver")]
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "configmaps", "persistentvolumeclaims", "services"],
-                              "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]}]
+    assert role["rules"] == [{
+        "apiGroups": [""], "resources": ["pods", "configmaps", "persistentvolumeclaims", "services"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]}]
     binding = objects[("RoleBinding", "spark-jobs", "spark-driver")]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "spark-driver", "namespace": "spark-jobs"}]
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "spark-driver"}
@@ -94,8 +96,8 @@ def test_render_writes_the_namespaces_driver_rbac_quota_and_the_pinned_release(r
     chart = release["spec"]["chart"]["spec"]
     assert (chart["chart"], chart["version"]) == ("spark-operator", "2.5.2")
     values = release["spec"]["values"]
-    assert values["spark"] == {"jobNamespaces": ["spark-jobs"], "serviceAccount": {"create": False, "name": "spark-driver"},
-                               "rbac": {"create": False}}
+    assert values["spark"] == {"jobNamespaces": ["spark-jobs"], "rbac": {"create": False},
+                               "serviceAccount": {"create": False, "name": "spark-driver"}}
     assert values["webhook"]["enable"] is True
     assert values["controller"]["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi"}
     for obj in objects.values():
@@ -113,7 +115,8 @@ def test_the_test_application_names_the_shipped_program_pinned_image_and_fits_th
     assert spec["mainApplicationFile"] == "local:///opt/lakehouse/spark/pi.py"
     assert spec["arguments"] == ["10"]
     assert spec["volumes"] == [{"name": "program", "configMap": {"name": "lakehouse-spark-pi-program"}}]
-    assert spec["driver"]["volumeMounts"] == [{"name": "program", "mountPath": "/opt/lakehouse/spark", "readOnly": True}]
+    assert spec["driver"]["volumeMounts"] == [
+        {"name": "program", "mountPath": "/opt/lakehouse/spark", "readOnly": True}]
     assert spec["driver"]["serviceAccount"] == "spark-driver"
     # A quota on limits.cpu admits only pods with a CPU limit: Spark sets one from coreLimit.
     assert spec["driver"]["coreLimit"] == "1" and spec["executor"]["coreLimit"] == "1"
@@ -134,6 +137,9 @@ def _program_from(objects, application, workdir):
 
 
 def test_a_local_spark_runs_the_program_and_arguments_of_the_test_application(rendered, tmp_path):
+    """The driver's file (mainApplicationFile through the driver's volume mount to the rendered ConfigMap) and the
+    SparkApplication's arguments, run by spark-submit of the pinned pyspark (tests/requirements.txt) on local[1].
+    The program uses only the RDD API, the same in the image's Spark 4.0.4 and the pinned pyspark."""
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("no Java for a local Spark")
@@ -153,10 +159,12 @@ def test_a_local_spark_runs_the_program_and_arguments_of_the_test_application(re
 
 # -- bad settings ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("settings, named", [
-    ({"spark_operator_jobs_quota": {"cpu": "1", "memory": "42Gi"}}, "spark_operator_jobs_quota (cpu 1, memory 42Gi) is smaller"),
+    ({"spark_operator_jobs_quota": {"cpu": "1", "memory": "42Gi"}},
+     "spark_operator_jobs_quota (cpu 1, memory 42Gi) is smaller"),
     ({"spark_operator_jobs_quota": {"cpu": "12", "memory": "1Gi"}}, "memory 1792Mi"),
-    ({"spark_operator_test_job": {"name": "pi", "partitions": 10, "driver": {"cores": 1, "memory": "512m", "memory_overhead": "384m"},
-                                  "executor": {"instances": 0, "cores": 1, "memory": "512m", "memory_overhead": "384m"}}},
+    ({"spark_operator_test_job": {
+        "name": "pi", "partitions": 10, "driver": {"cores": 1, "memory": "512m", "memory_overhead": "384m"},
+        "executor": {"instances": 0, "cores": 1, "memory": "512m", "memory_overhead": "384m"}}},
      "executor.instances=0"),
     ({"spark_operator_image": ""}, "spark_operator_image and spark_operator_spark_version must not be empty (got '',"),
 ], ids=["quota-cpu", "quota-memory", "zero-executors", "empty-image"])
@@ -233,9 +241,10 @@ def test_a_failed_spark_application_fails_fast_naming_the_error_and_the_driver_p
     elapsed = time.monotonic() - started
     assert run.returncode != 0
     errors = run.errors()
-    assert "spark_operator: SparkApplication %s/lakehouse-spark-pi did not complete: state FAILED" % jobs in errors, errors
+    assert ("spark_operator: SparkApplication %s/lakehouse-spark-pi did not complete: state FAILED" % jobs) in errors
     assert "errorMessage 'driver container failed with ExitCode: 1, Reason: Error'" in errors, errors
-    assert "driver pod lakehouse-spark-pi-driver: phase Failed (Error: java.lang.OutOfMemoryError: Java heap space)" in errors
+    assert ("driver pod lakehouse-spark-pi-driver: phase Failed (Error: java.lang.OutOfMemoryError: Java heap space)"
+            in errors), errors
     assert "container spark-kubernetes-driver terminated reason Error exit code 1" in errors
     assert elapsed < 120, "failed after %.0fs: not fast" % elapsed
     # Kept for inspection; the next run deletes it before it runs the job again.
@@ -247,7 +256,8 @@ def test_a_failed_spark_application_fails_fast_naming_the_error_and_the_driver_p
 def _application(name, namespace, instances=1, annotations=None):
     return {"apiVersion": SA_API, "kind": "SparkApplication",
             "metadata": {"name": name, "namespace": namespace, "annotations": annotations or {}},
-            "spec": {"type": "Python", "mode": "cluster", "image": "docker.io/apache/spark:4.0.4", "sparkVersion": "4.0.4",
+            "spec": {"type": "Python", "mode": "cluster", "image": "docker.io/apache/spark:4.0.4",
+                     "sparkVersion": "4.0.4",
                      "mainApplicationFile": "local:///opt/spark/examples/src/main/python/pi.py", "arguments": ["10"],
                      "driver": {"cores": 1, "coreLimit": "1", "memory": "512m", "serviceAccount": "spark-driver"},
                      "executor": {"instances": instances, "cores": 1, "memory": "1g", "memoryOverhead": "512m"}}}
