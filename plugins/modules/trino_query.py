@@ -399,7 +399,8 @@ def main():
     where = "%s://%s:%d" % (params["http_scheme"], params["host"], params["port"])
     if module.check_mode and not read_only:
         module.exit_json(changed=False, skipped=True, read_only=False, rows=[], row_count=0, truncated=False,
-                         msg="Check mode: not a read statement (SELECT, SHOW, DESCRIBE, EXPLAIN), not sent to %s" % where)
+                         msg="Check mode: not a read statement (SELECT, SHOW, DESCRIBE, EXPLAIN), not sent to %s"
+                         % where)
     try:
         result = run_statement(params)
     except trino.exceptions.TrinoQueryError as e:

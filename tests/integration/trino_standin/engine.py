@@ -27,7 +27,8 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)'
 _NAME = r"%s(?:\s*\.\s*%s){0,2}" % (_IDENT, _IDENT)
 SHOW_CATALOGS = re.compile(r"\ASHOW\s+CATALOGS\Z", re.I)
 SHOW_SCHEMAS = re.compile(r"\ASHOW\s+SCHEMAS(?:\s+(?:FROM|IN)\s+(?P<catalog>%s))?\Z" % _IDENT, re.I)
-SHOW_TABLES = re.compile(r"\ASHOW\s+TABLES(?:\s+(?:FROM|IN)\s+(?P<schema>%s(?:\s*\.\s*%s)?))?\Z" % (_IDENT, _IDENT), re.I)
+SHOW_TABLES = re.compile(r"\ASHOW\s+TABLES(?:\s+(?:FROM|IN)\s+(?P<schema>%s(?:\s*\.\s*%s)?))?\Z" % (_IDENT, _IDENT),
+                         re.I)
 COUNT_STAR = re.compile(r"\ASELECT\s+count\s*\(\s*\*\s*\)\s+FROM\s+(?P<table>%s)\Z" % _NAME, re.I)
 FIRST_WORD = re.compile(r"\A\s*([A-Za-z]+)")
 KNOWN_FIRST_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "INSERT", "CREATE",
