@@ -8,7 +8,7 @@ pytest_plugins = [
         "tests.integration.fixtures.simulators",  # operator simulators acting through the API
         "tests.integration.fixtures.postgres",    # real PostgreSQL (initdb on loopback)
         "tests.integration.fixtures.ceph",        # real Ceph mon + memstore OSD + radosgw
-        "tests.integration.fixtures.hive_metastore",  # Thrift Hive Metastore stand-in on the real PostgreSQL
+        "tests.integration.fixtures.hive_metastore",  # real Hive Metastore (Java) on PostgreSQL + RGW
         "tests.integration.fixtures.mariadb",     # real MariaDB (stand-in for the Doris FE's MySQL protocol)
     )
     if importlib.util.find_spec(name) is not None

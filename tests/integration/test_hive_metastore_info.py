@@ -1,5 +1,5 @@
-"""hive_metastore_info makes a real Thrift call: it reads databases from the metastore stand-in (state in
-PostgreSQL) and tells a plain TCP listener apart from a metastore."""
+"""hive_metastore_info makes a real Thrift call: it reads databases from a real Hive Metastore (state in
+PostgreSQL, warehouse on the Ceph gateway) and tells a plain TCP listener apart from a metastore."""
 import socket
 import threading
 
@@ -36,9 +36,17 @@ def plain_tcp_listener():
 
 
 def test_thrift_call_answers_from_the_metastore_database(tmp_path, hive_metastore, postgres, plain_tcp_listener):
-    postgres.execute('INSERT INTO "DBS" VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING',
-                     (900, "sales data", "s3a://warehouse/sales.db", "sales", "hive", "USER", "hive"),
-                     dbname=hive_metastore.dbname)
+    from hive_metastore.ttypes import AlreadyExistsException, Database
+
+    location = hive_metastore.warehouse + "/sales.db"
+    with hive_metastore.client() as hms:
+        try:
+            hms.create_database(Database(name="sales", description="sales data", locationUri=location))
+        except AlreadyExistsException:
+            pass
+    # the database is really the metastore's: a row in its PostgreSQL schema
+    assert postgres.execute('SELECT "DESC" FROM "DBS" WHERE "NAME" = %s', ("sales",),
+                            dbname=hive_metastore.dbname) == [("sales data",)]
     tasks = [
         {"name": "Query the metastore", "lakehouse.platform.hive_metastore_info": {
             "host": "127.0.0.1", "port": hive_metastore.port, "expect_databases": ["default", "sales"]},
@@ -55,7 +63,7 @@ def test_thrift_call_answers_from_the_metastore_database(tmp_path, hive_metastor
     assert hms["failed"] is False, run
     assert "sales" in hms["databases"] and "default" in hms["databases"]
     sales = [d for d in hms["database_details"] if d["name"] == "sales"][0]
-    assert sales["location_uri"] == "s3a://warehouse/sales.db" and sales["description"] == "sales data"
+    assert sales["location_uri"] == location and sales["description"] == "sales data"
     assert run.results["not_hms"]["failed"] is True
     assert "get_all_databases on the Hive Metastore at 127.0.0.1:%d failed" % plain_tcp_listener \
         in run.results["not_hms"]["msg"]

@@ -1,5 +1,5 @@
 """lakehouse.platform.iceberg_table_check against real services: PostgreSQL (SQL catalog), the real Ceph
-object gateway (warehouse), and the Thrift Hive Metastore stand-in (hive catalog, state in PostgreSQL)."""
+object gateway (warehouse), and a real Hive Metastore (hive catalog, state in PostgreSQL, warehouse on RGW)."""
 import uuid
 
 import pytest
@@ -83,10 +83,13 @@ def test_keep_table_reports_changed_and_leaves_data(tmp_path, sql_catalog_db, wa
     assert postgres.execute("SELECT count(*) FROM iceberg_tables", dbname="iceberg_catalog")[0][0] == 0
 
 
-def test_hive_catalog_through_thrift_metastore(tmp_path, hive_metastore, warehouse, postgres):
-    args = {"catalog_type": "hive", "catalog_uri": hive_metastore.uri, "warehouse": "s3a://%s" % warehouse["bucket"],
-            "s3_endpoint": warehouse["endpoint"], "s3_access_key": warehouse["access_key"],
-            "s3_secret_key": warehouse["secret_key"], "namespace": "hivecheck", "rows": 5, "cleanup": False}
+def test_hive_catalog_through_thrift_metastore(tmp_path, hive_metastore, postgres):
+    # The metastore itself writes the table directories, so the check uses the metastore's warehouse and keys.
+    store = hive_metastore.s3
+    client = s3_client(store["endpoint"], store["access_key"], store["secret_key"])
+    args = {"catalog_type": "hive", "catalog_uri": hive_metastore.uri, "warehouse": hive_metastore.warehouse,
+            "s3_endpoint": store["endpoint"], "s3_access_key": store["access_key"],
+            "s3_secret_key": store["secret_key"], "namespace": "hivecheck", "rows": 5, "cleanup": False}
     run = run_playbook(tmp_path, [check_task(args)], results=["check"])
     assert run.returncode == 0, run
     check = run.results["check"]
@@ -96,7 +99,7 @@ def test_hive_catalog_through_thrift_metastore(tmp_path, hive_metastore, warehou
         'SELECT p."PARAM_KEY", p."PARAM_VALUE" FROM "TABLE_PARAMS" p JOIN "TBLS" t ON t."TBL_ID" = p."TBL_ID"'
         ' WHERE t."TBL_NAME" = %s', ("phase1_check",), dbname=hive_metastore.dbname))
     assert params["table_type"] == "ICEBERG"
-    assert params["metadata_location"].startswith("s3a://%s/hivecheck.db/phase1_check/metadata/" % warehouse["bucket"])
+    assert params["metadata_location"].startswith("%s/hivecheck.db/phase1_check/metadata/" % hive_metastore.warehouse)
     cleanup = run_playbook(tmp_path, [check_task(dict(args, cleanup=True))], results=["check"])
     assert cleanup.returncode == 0, cleanup
     assert cleanup.results["check"]["leftover_table_dropped"] is True
@@ -104,7 +107,8 @@ def test_hive_catalog_through_thrift_metastore(tmp_path, hive_metastore, warehou
                             ' WHERE d."NAME" = %s', ("hivecheck",), dbname=hive_metastore.dbname)[0][0] == 0
     # the namespace existed before this run (the first run kept it), so this run leaves it in place
     assert ("hivecheck",) in postgres.execute('SELECT "NAME" FROM "DBS"', dbname=hive_metastore.dbname)
-    assert list_keys(warehouse["client"], warehouse["bucket"], "hivecheck.db/phase1_check/") == []
+    assert [key for key in list_keys(client, store["bucket"], "hivecheck.db/phase1_check/")
+            if not key.endswith("/")] == []
 
 
 def test_wrong_secret_key_fails_naming_the_step(tmp_path, sql_catalog_db, warehouse):

@@ -2,8 +2,8 @@
 server with the operator simulators, the real Ceph object gateway and a real PostgreSQL:
 
 s3_storage -> postgres (CNPG simulator creates the metastore database on the real PostgreSQL) ->
-hive_metastore (Flux simulator releases the chart; the Thrift stand-in serves that very database) ->
-iceberg (pyiceberg through the stand-in, data on RGW) -> metadata_backup (CNPG Backup simulated; the
+hive_metastore (Flux simulator releases the chart; a real Hive Metastore serves that very database) ->
+iceberg (pyiceberg through that metastore, data on RGW) -> metadata_backup (CNPG Backup simulated; the
 restore test really dumps, restores and compares on PostgreSQL).
 """
 import base64
@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.integration.fixtures.hive_metastore import MetastoreStandIn
+from tests.integration.fixtures.hive_metastore import HiveMetastoreServer
 from tests.integration.k8s_compare import require_real_crds
 from tests.integration.phase1_helpers import create_rgw_user, list_keys, run_playbook, s3_client
 
@@ -62,24 +62,30 @@ def chain(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
         # Midnight on January 1st: the simulated schedule must not fire a Backup while the test counts requests.
         "metadata_backup_schedule": "0 0 0 1 1 *",
     }
-    state = {"names": names, "vars": extra_vars, "kube": kube, "env": kube_api.env, "standin": None,
-             "s3": s3_client(ceph_rgw.endpoint, access_key, secret_key), "tmp": tmp_path}
+    state = {"names": names, "vars": extra_vars, "kube": kube, "env": kube_api.env, "metastore": None,
+             "s3": s3_client(ceph_rgw.endpoint, access_key, secret_key), "tmp": tmp_path,
+             "s3_store": {"endpoint": ceph_rgw.endpoint, "access_key": access_key, "secret_key": secret_key,
+                          "bucket": names["warehouse"]}}
     yield state
-    if state["standin"] is not None:
-        state["standin"].stop()
+    if state["metastore"] is not None:
+        state["metastore"].stop()
 
 
-def start_standin(chain, postgres):
-    """The Hive Metastore "pod": the Thrift stand-in on the database the CNPG simulator created."""
+def start_metastore(chain, postgres):
+    """The Hive Metastore "pod": a real metastore on the database the CNPG simulator created, with the
+    credentials Secret the postgres role wrote, its warehouse in the bucket s3_storage made."""
     names, kube = chain["names"], chain["kube"]
     auth = get(kube, "v1", "Secret", "hive-metastore-pgauth", names["platform"])
-    standin = MetastoreStandIn(postgres, dbname=names["database"], db_user=_b64(auth["data"]["username"]),
-                               db_password=_b64(auth["data"]["password"]))
-    standin.start()
-    chain["standin"] = standin
-    chain["vars"].update({"hive_metastore_connect_host": standin.host, "hive_metastore_connect_port": standin.port,
-                          "iceberg_catalog_uri": standin.uri})
-    return standin
+    metastore = HiveMetastoreServer(postgres, chain["s3_store"], dbname=names["database"],
+                                    db_user=_b64(auth["data"]["username"]), db_password=_b64(auth["data"]["password"]))
+    chain["metastore"] = metastore
+    try:
+        metastore.start()
+    except metastore.error as exc:
+        pytest.fail("Hive Metastore: %s" % exc, pytrace=False)
+    chain["vars"].update({"hive_metastore_connect_host": metastore.host,
+                          "hive_metastore_connect_port": metastore.port, "iceberg_catalog_uri": metastore.uri})
+    return metastore
 
 
 def test_phase1_components_chain_with_real_sql_and_rollback(chain, postgres, kube_api):
@@ -113,7 +119,7 @@ def test_phase1_components_chain_with_real_sql_and_rollback(chain, postgres, kub
     assert _b64(get(kube, "v1", "Secret", "hive-metastore-pgauth", names["platform"])["data"]["password"]) == password
 
     # -- hive_metastore + iceberg + metadata_backup -----------------------------------------------------------
-    standin = start_standin(chain, postgres)
+    metastore = start_metastore(chain, postgres)
     # Existing metadata, so the backup comparison has tables with rows: a real Iceberg table registered in
     # the metastore through Thrift.
     from pyiceberg.catalog import load_catalog
@@ -121,7 +127,7 @@ def test_phase1_components_chain_with_real_sql_and_rollback(chain, postgres, kub
     import os
     os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
     access_key, secret_key = get_keys(kube, names)
-    catalog = load_catalog("t", **{"type": "hive", "uri": standin.uri, "warehouse": "s3a://" + names["warehouse"],
+    catalog = load_catalog("t", **{"type": "hive", "uri": metastore.uri, "warehouse": "s3a://" + names["warehouse"],
                                    "s3.endpoint": chain["vars"]["platform_s3_endpoint"], "s3.access-key-id": access_key,
                                    "s3.secret-access-key": secret_key, "s3.region": "us-east-1"})
     catalog.create_namespace("sales", {"location": "s3a://%s/sales.db" % names["warehouse"]})

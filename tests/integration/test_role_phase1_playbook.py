@@ -1,6 +1,6 @@
 """playbooks/phase1.yml with the real phase-1 component roles, from the checkout: render, then apply against
 the Kubernetes API test server with the operator simulators, the real Ceph object gateway, a real PostgreSQL
-and the Thrift Hive Metastore stand-in. What apply stores is what render writes, every objective completes
+and a real Hive Metastore. What apply stores is what render writes, every objective completes
 with its validation recorded in the report, and a second run changes nothing."""
 import json
 import os
@@ -12,7 +12,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.integration.fixtures.hive_metastore import MetastoreStandIn
+from tests.integration.fixtures.hive_metastore import HiveMetastoreServer
 from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
 from tests.integration.phase1_helpers import REPO_ROOT, create_rgw_user
@@ -47,8 +47,9 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
     secrets = kube.resources.get(api_version="v1", kind="Secret")
     for namespace in (names["rook"], names["platform"]):
         namespaces.create(body={"metadata": {"name": namespace}})
-    # The owner Secret exists before the run (the role reuses a Secret it finds), so the metastore stand-in
-    # can be started before the database exists, as a metastore pod would start before initdb finished.
+    # The owner Secret exists before the run (the role reuses a Secret it finds), so the metastore can be
+    # launched before the database exists: like a metastore pod restarting until initdb finished, it starts
+    # (in the background, on a port chosen now) once the CNPG simulator has created the database.
     owner_password = "pw-" + uuid.uuid4().hex
     secrets.create(namespace=names["platform"], body={
         "metadata": {"name": "hive-metastore-pgauth"}, "type": "kubernetes.io/basic-auth",
@@ -56,9 +57,11 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
     secrets.create(namespace=names["platform"], body={
         "metadata": {"name": "pg-admin"}, "type": "kubernetes.io/basic-auth",
         "stringData": {"username": postgres.user, "password": postgres.password}})
-    standin = MetastoreStandIn(postgres, dbname=names["database"], db_user=names["owner"], db_password=owner_password,
-                               lazy=True)
-    standin.start()
+    warehouse = "warehouse-" + suffix
+    metastore = HiveMetastoreServer(postgres, {"endpoint": ceph_rgw.endpoint, "access_key": access_key,
+                                               "secret_key": secret_key, "bucket": warehouse},
+                                    dbname=names["database"], db_user=names["owner"], db_password=owner_password)
+    metastore.start_when_database_exists()
 
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True)
@@ -72,14 +75,15 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
         "platform_phase_triggers": {"phase1": {"storage_used": "1Ei"}},
         "platform_override_reason": "Integration test of the phase-1 components against the API test server.",
         "platform_s3_endpoint": ceph_rgw.endpoint,
-        "platform_s3_warehouse_bucket": "warehouse-" + suffix, "platform_s3_backups_bucket": "backups-" + suffix,
+        "platform_s3_warehouse_bucket": warehouse, "platform_s3_backups_bucket": "backups-" + suffix,
         "s3_storage_rook_namespace": names["rook"],
         "postgres_database": names["database"], "postgres_owner": names["owner"],
         "postgres_connect_host": postgres.host, "postgres_connect_port": postgres.port,
         "postgres_connect_sslmode": "disable", "hive_metastore_db_name": names["database"],
-        "hive_metastore_connect_host": standin.host, "hive_metastore_connect_port": standin.port,
-        "hive_metastore_validate_retries": 3, "hive_metastore_validate_retry_delay": 1,
-        "iceberg_catalog_uri": standin.uri, "iceberg_catalog_wait_retries": 3, "iceberg_catalog_wait_delay": 1,
+        "hive_metastore_connect_host": metastore.host, "hive_metastore_connect_port": metastore.port,
+        # the JVM starts only once the database exists: give it the start timeout
+        "hive_metastore_validate_retries": int(metastore.start_timeout / 2), "hive_metastore_validate_retry_delay": 2,
+        "iceberg_catalog_uri": metastore.uri, "iceberg_catalog_wait_retries": 3, "iceberg_catalog_wait_delay": 1,
         "iceberg_check_rows": 5,
         "metadata_backup_schedule": "0 0 0 1 1 *", "metadata_backup_restore_test": "database",
         "metadata_backup_restore_database": "restore_check_" + suffix, "metadata_backup_restore_admin_secret": "pg-admin",
@@ -89,8 +93,10 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
         yield {"names": names, "inventory": inventory, "env": kube_api.env, "kube": kube, "build": tmp_path / "build",
                "secret_key": secret_key, "owner_password": owner_password}
     finally:
-        standin.stop()
+        metastore.stop()
         delete_node(kube_api, node)
+    if metastore.background_error():
+        pytest.fail("Hive Metastore: %s" % metastore.background_error(), pytrace=False)
 
 
 def test_phase1_playbook_renders_what_it_applies_and_completes_every_objective(phase_env):
