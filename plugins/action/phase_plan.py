@@ -144,10 +144,18 @@ class ActionModule(ActionBase):
             merged = dict(self._role_defaults(roles_dir, need["component"])) if need.get("component") else {}
             merged.update(task_vars)
             templar = self._templar.copy_with_new_env(available_variables=merged)
-            try:
-                resolved = templar.template(dict(need))
-            except Exception as err:  # pylint: disable=broad-except
-                return dict(failed=True, msg="%s: requires[%d] (%s) cannot be read: %s" % (phase, index, need.get("what"), err))
+            resolved = dict((k, v) for k, v in need.items() if not k.endswith("_from"))
+            for key in ("name", "namespace"):
+                variable = need.get(key + "_from")
+                if not variable:
+                    continue
+                if variable not in merged:
+                    return dict(failed=True, msg="%s: requires[%d] (%s): %s_from names %s, which %s does not define"
+                                % (phase, index, need.get("what"), key, variable, need.get("component") or "the play"))
+                try:
+                    resolved[key] = templar.template(merged[variable])
+                except Exception as err:  # pylint: disable=broad-except
+                    return dict(failed=True, msg="%s: requires[%d] (%s) cannot be read: %s" % (phase, index, need.get("what"), err))
             prerequisites.append(resolved)
 
         stages = []

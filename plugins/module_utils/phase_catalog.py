@@ -99,7 +99,9 @@ def normalise(catalog):
         if not isinstance(requires, list):
             raise CatalogError("%s: requires must be a list" % phase)
         for need in requires:
-            missing = [k for k in ("what", "api_version", "kind", "name") if not (isinstance(need, dict) and need.get(k))]
+            missing = [k for k in ("what", "api_version", "kind") if not (isinstance(need, dict) and need.get(k))]
+            if isinstance(need, dict) and not (need.get("name") or need.get("name_from")):
+                missing.append("name or name_from")
             if missing:
                 raise CatalogError("%s: a requires entry needs %s, got %r" % (phase, ", ".join(missing), need))
         phases[phase] = {

@@ -92,7 +92,7 @@ def test_an_unknown_tag_is_named_and_tags_of_any_phase_are_known():
 
 def test_the_catalog_holds_every_phase_and_each_component_is_a_role_with_the_contract():
     phases = phase_catalog.normalise(load_catalog())
-    assert list(phases) == ["phase1", "phase3"]
+    assert list(phases) == ["phase1", "phase2", "phase3"]
     for phase, entry in phases.items():
         for component in entry["components"]:
             role = os.path.join(ROOT, "roles", component)
@@ -120,5 +120,9 @@ def test_the_runbook_stages():
         ("mlflow", "1")]
     assert [(s["component"], s["part"]) for s in stage2["steps"]] == [
         ("datahub", "2"), ("doris", "2"), ("ray", "2"), ("mlflow", "2"), ("kubeflow", "all")]
+    assert [s["steps"] for s in phases["phase2"]["stages"]] == [
+        [{"component": "spark_operator", "part": "all"}, {"component": "trino", "part": "all"}]]
+    assert [(r["kind"], r.get("name_from")) for r in phases["phase2"]["requires"]] == [
+        ("Endpoints", "hive_metastore_release"), ("Secret", "s3_storage_credentials_secret")]
     assert phases["phase1"]["trigger"] == {"storage_used": "200Gi"}
     assert phases["phase3"]["min_health_percent"] == 80 and phases["phase3"]["health_target_percent"] == 90

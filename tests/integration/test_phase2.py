@@ -1,0 +1,115 @@
+"""playbooks/phase2.yml end to end, in a private copy of the collection: phase 2 is one more entry of the phase
+catalog (the Spark operator and Trino on the phase-1 Iceberg lakehouse).
+
+* render mode writes build/phase2 (both components, objectives 2.1 and 2.2, the report) and a rerun changes nothing;
+* apply mode on a cluster without phase 1 is refused by preflight, naming each missing prerequisite, before any write;
+* with phase 1's outputs present (the Hive Metastore's Thrift endpoint, the S3 credentials Secret) it converges
+  against the API test server and the simulators (Flux, spark-operator): the SparkPi validation job COMPLETED, and
+  a rerun changes nothing.
+"""
+import json
+import uuid
+
+import pytest
+import yaml
+
+from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
+from tests.integration.phase_copy import copy_collection, recap, run_playbook
+
+WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
+
+
+def _write_inventory(collection, name, variables):
+    inventory = collection / "inventories" / name
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
+    return "inventories/" + name
+
+
+def _create(kube_api, path, body):
+    status, answer, _headers = kube_api.request("POST", path, body)
+    assert status == 201, answer
+
+
+@pytest.fixture(scope="module")
+def phase2(kube_api, tmp_path_factory):
+    require_real_crds(kube_api, ["sparkapplications.sparkoperator.k8s.io", "helmreleases.helm.toolkit.fluxcd.io"])
+    suffix = uuid.uuid4().hex[:6]
+    ns = {key: "%s-%s" % (key, suffix) for key in ("dp", "spark", "jobs", "state")}
+    collection = copy_collection(tmp_path_factory.mktemp("phase2"))
+    variables = {
+        "platform_mode": "apply", "platform_kubeconfig": kube_api.kubeconfig, "platform_operator": "phase2-test",
+        "platform_namespace": ns["dp"], "platform_state_namespace": ns["state"],
+        "platform_render_dir": str(collection / "build"),
+        "spark_operator_namespace": ns["spark"], "spark_operator_job_namespace": ns["jobs"],
+        "spark_operator_wait_timeout": 300, "spark_operator_validation_timeout": 300, "trino_wait_timeout": 300,
+        "phase2_min_health_percent": 0,
+    }
+    node = create_ready_node(kube_api, "phase2-" + suffix)
+    try:
+        yield {"collection": collection, "ns": ns, "suffix": suffix,
+               "apply": _write_inventory(collection, "apply-test", variables)}
+    finally:
+        delete_node(kube_api, node)
+
+
+def test_render_writes_phase2_and_a_rerun_changes_nothing(phase2):
+    collection = phase2["collection"]
+    first = run_playbook(collection, "playbooks/phase2.yml")
+    second = run_playbook(collection, "playbooks/phase2.yml")
+    assert recap(first.stdout)["changed"] > 0 and recap(second.stdout)["changed"] == 0, second.stdout[-3000:]
+    build = collection / "build" / "phase2"
+    assert yaml.safe_load((build / "kustomization.yaml").read_text())["resources"] == ["spark_operator", "trino"]
+    objectives = json.loads((build / "objectives.json").read_text())
+    assert [(o["id"], o["state"]) for o in objectives["objectives"]] == [("2.1", "rendered"), ("2.2", "rendered")]
+    report = json.loads((build / "report.json").read_text())
+    assert [c["component"] for c in report["components"]] == ["spark_operator", "trino"]
+    assert report["fit"]["fits"] is True
+    tags = run_playbook(collection, "playbooks/phase2.yml", "--list-tags").stdout
+    for tag in ("spark_operator", "trino", "objective_2_1", "objective_2_2", "rollback_trino", "rollback_spark_operator"):
+        assert tag in tags
+
+
+def test_apply_without_phase1_is_refused_before_any_write(phase2, kube_api):
+    kube_api.reset_counts()
+    run = run_playbook(phase2["collection"], "-i", phase2["apply"], "playbooks/phase2.yml", env=kube_api.env,
+                       check=False)
+    counts = kube_api.request_counts()
+    assert run.returncode != 0
+    assert "phase2 needs what earlier phases deploy" in run.stdout
+    assert "the phase-1 Hive Metastore" in run.stdout and "hive-metastore): not found" in run.stdout
+    assert "the S3 credentials of the phase-1 Rook user" in run.stdout
+    assert counts.writes() == 0, counts
+
+
+def test_apply_with_phase1_present_converges_and_a_rerun_changes_nothing(phase2, kube_api, simulators):
+    ns = phase2["ns"]
+    for key in ("dp", "spark", "jobs"):
+        _create(kube_api, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                 "metadata": {"name": ns[key], "annotations": WORKLOADS}})
+    # What phase 1 leaves: the metastore's Thrift Service with a ready pod behind it, the consumers' S3 keys.
+    _create(kube_api, "/api/v1/namespaces/%s/endpoints" % ns["dp"], {
+        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
+    _create(kube_api, "/api/v1/namespaces/%s/secrets" % ns["dp"], {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
+        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    collection = phase2["collection"]
+    first = run_playbook(collection, "-i", phase2["apply"], "playbooks/phase2.yml", env=kube_api.env, timeout=2400)
+    assert recap(first.stdout)["changed"] > 0
+    report = json.loads((collection / "build" / "phase2" / "report.json").read_text())
+    assert report["outcome"] == "succeeded" and report["mode"] == "apply"
+    assert report["validations"]["spark_operator"]["state"] == "COMPLETED", report["validations"]
+    assert "not checked" in json.dumps(report["validations"]["trino"])
+    state = ns["state"]
+    status, body, _headers = kube_api.request("GET", "/api/v1/namespaces/%s/configmaps/lakehouse-platform-objectives"
+                                              % state)
+    assert status == 200, body
+    objectives = json.loads(body["data"]["phase2"])
+    assert objectives["current_status"]["state"] == "completed"
+
+    kube_api.reset_counts()
+    second = run_playbook(collection, "-i", phase2["apply"], "playbooks/phase2.yml", env=kube_api.env, timeout=2400)
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
