@@ -70,6 +70,9 @@ def prerequisites_missing(results):
             obj = resources[0]
             if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
                 problem = workload_problem(obj)
+            elif obj.get("kind") == "Endpoints":
+                ready_addresses = [a for subset in obj.get("subsets") or [] for a in subset.get("addresses") or []]
+                problem = "" if ready_addresses else "no ready address (no pod behind the Service is ready)"
             else:
                 conditions = (obj.get("status") or {}).get("conditions") or []
                 ready = [c for c in conditions if c.get("type") == "Ready"]

@@ -96,3 +96,13 @@ def test_prerequisites_missing_names_absent_and_unready_objects():
     assert prerequisites_missing([{"item": hms, "resources": [unready]}, {"item": secret, "resources": []}]) == [
         "the Hive Metastore (Deployment dp/hive-metastore): 0/1 ready",
         "the Rook S3 user Secret (Secret storage/rook-user): not found"]
+
+
+def test_prerequisites_missing_reads_endpoints_readiness():
+    from ansible_collections.lakehouse.platform.plugins.filter.workloads import prerequisites_missing
+    hms = {"what": "the Hive Metastore", "kind": "Endpoints", "namespace": "dp", "name": "hive-metastore", "ready": True}
+    ready = {"kind": "Endpoints", "subsets": [{"addresses": [{"ip": "10.0.0.9"}]}]}
+    unready = {"kind": "Endpoints", "subsets": [{"notReadyAddresses": [{"ip": "10.0.0.9"}]}]}
+    assert prerequisites_missing([{"item": hms, "resources": [ready]}]) == []
+    assert prerequisites_missing([{"item": hms, "resources": [unready]}]) == [
+        "the Hive Metastore (Endpoints dp/hive-metastore): no ready address (no pod behind the Service is ready)"]
