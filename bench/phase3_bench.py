@@ -201,6 +201,7 @@ class Bench:
         if self.args.tags:
             note("limited to --tags %s (the default runs the whole phase)" % self.args.tags)
         rows = [self.converge_once(index, critical) for index in range(self.args.runs)]
+
         def med(key):
             return statistics.median(r[key] for r in rows)
 

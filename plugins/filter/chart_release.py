@@ -48,7 +48,7 @@ def _checked(release, driver):
     if not str(merged.get("version") or "").strip():
         problems.append("version is not pinned")
     if not re.match(r"^(https?|oci)://", str(merged.get("repo_url") or "")):
-        problems.append("repo_url must start with http(s):// or oci:// (got %r)" % merged.get("repo_url"))
+        problems.append("repo_url=%s must start with http(s):// or oci://" % merged.get("repo_url"))
     if not isinstance(merged.get("values", {}), dict):
         problems.append("values must be a dict")
     if driver not in DRIVERS:

@@ -389,9 +389,9 @@ def prepare(params):
     with_values = manifests.secret_values(objects)
     if with_values:
         raise ValueError(
-            "Component %s: Secret(s) %s carry data or stringData; secret values are not applied through "
-            "k8s_apply (create the Secret in its own task and list it in extra_created)"
-            % (component, ", ".join(with_values))
+            "%s: the manifest list carries Secret values (%s). Secret values are not applied through k8s_apply: "
+            "create the Secret in its own no_log task (lakehouse.platform.k8s_generated_secret) and list it in "
+            "extra_created" % (component, ", ".join(with_values))
         )
     extra = []
     for entry in params["extra_created"] or []:

@@ -18,8 +18,8 @@ description:
     work (C(POST /v1/statement), following C(nextUri) until the query is finished, cancelling on close).
     No module in ansible-core or in the collections this collection depends on talks to Trino;
     M(community.general) has database modules for PostgreSQL, MySQL and others, none for Trino.
-  - Failures name Trino's own error (C(errorName), C(errorType)) and message, for example
-    V(TABLE_NOT_FOUND (USER_ERROR\): line 1:22: Table 'iceberg.s.t' does not exist).
+  - Failures name Trino's own error (C(errorName), C(errorType)) and message, for example C(TABLE_NOT_FOUND)
+    (C(USER_ERROR)) with the message Trino gave, such as that the table does not exist.
   - Read statements (C(SELECT), C(WITH), C(VALUES), C(TABLE), C(SHOW), C(DESCRIBE), C(EXPLAIN) without
     C(ANALYZE) of a write) report no change; any other statement reports a change when it succeeds.
 author:
@@ -75,7 +75,7 @@ options:
     type: path
   request_timeout:
     description:
-      - Seconds each HTTP request to the coordinator may take (the query itself may run longer: the client
+      - Seconds each HTTP request to the coordinator may take (the query itself may run longer; the client
         polls).
     type: float
     default: 30

@@ -177,8 +177,8 @@ def test_bad_settings_are_refused_before_anything_is_written(tmp_path, settings,
 
 
 # -- apply -------------------------------------------------------------------------------------------------------
-def test_apply_validates_with_a_completed_spark_application_reruns_unchanged_and_rolls_back(tmp_path, kube_api,
-                                                                                           simulators, suffix):
+def test_apply_validates_with_a_completed_spark_application_reruns_unchanged_and_rolls_back(
+        tmp_path, kube_api, simulators, suffix):
     require_real_crds(kube_api, [SPARK_CRD])
     variables = apply_vars(suffix)
     ops, jobs = variables["spark_operator_namespace"], variables["spark_operator_job_namespace"]
@@ -226,8 +226,8 @@ def test_apply_validates_with_a_completed_spark_application_reruns_unchanged_and
         assert namespace is None or namespace["metadata"].get("deletionTimestamp"), name
 
 
-def test_a_failed_spark_application_fails_fast_naming_the_error_and_the_driver_pod(tmp_path, kube_api, simulators,
-                                                                                    suffix):
+def test_a_failed_spark_application_fails_fast_naming_the_error_and_the_driver_pod(
+        tmp_path, kube_api, simulators, suffix):
     require_real_crds(kube_api, [SPARK_CRD])
     variables = apply_vars(suffix)
     jobs = variables["spark_operator_job_namespace"]
@@ -282,7 +282,9 @@ def test_simulator_runs_driver_and_executors_to_completed(kube_api, simulators, 
     kube = simulators.kube
     ns = _namespace(kube_api, "spark-sim-" + suffix)
     kube.create(_application("pi", ns, instances=2, annotations={"sim.lakehouse.test/delay-seconds": "3"}))
-    read = lambda: kube.get(SA_API, "SparkApplication", "pi", ns)  # noqa: E731
+    def read():
+        return kube.get(SA_API, "SparkApplication", "pi", ns)
+
     running = _wait(read, lambda a: _state(a) == "RUNNING" and len(a["status"].get("executorState") or {}) == 2)
     status = running["status"]
     assert status["driverInfo"]["podName"] == "pi-driver"

@@ -16,7 +16,7 @@ def inside(seed):
     """How many of SAMPLES_PER_PARTITION seeded random points fall inside the quarter circle."""
     rng = random.Random(seed)
     hits = 0
-    for _ in range(SAMPLES_PER_PARTITION):
+    for _sample in range(SAMPLES_PER_PARTITION):
         x, y = rng.random(), rng.random()
         if x * x + y * y <= 1.0:
             hits += 1

@@ -27,7 +27,7 @@ TRINO_HEADERS = ("X-Trino-User", "X-Trino-Catalog", "X-Trino-Schema", "X-Trino-S
 class Query:
     def __init__(self, query_id, sql, user, catalog, schema):
         self.id = query_id
-        self.slug = "x" + "".join(random.choice(string.hexdigits.lower()) for _ in range(32))
+        self.slug = "x" + "".join(random.choice(string.hexdigits.lower()) for _index in range(32))
         self.sql = sql
         self.user = user
         self.catalog = catalog
@@ -63,7 +63,7 @@ class StandInServer(ThreadingHTTPServer):
             counter = self.counter
         now = datetime.datetime.now(datetime.timezone.utc)
         return "%s_%05d_%s" % (now.strftime("%Y%m%d_%H%M%S"), counter,
-                               "".join(random.choice(string.ascii_lowercase) for _ in range(5)))
+                               "".join(random.choice(string.ascii_lowercase) for _index in range(5)))
 
 
 def stats(query, state):

@@ -232,7 +232,7 @@ def test_secrets_with_values_are_refused_naming_them():
     with pytest.raises(ValueError) as err:
         prepare(params(objects=objects))
     message = str(err.value)
-    assert "Component hive_metastore" in message and "db, tls" in message and "empty" not in message
+    assert message.startswith("hive_metastore: ") and "Secret values (db, tls)" in message and "empty" not in message
 
 
 def test_objects_are_labelled_with_component_and_phase_and_input_kept():
@@ -420,7 +420,7 @@ def test_refused_secret_fails_before_any_client_is_made(run_module, monkeypatch)
     monkeypatch.setattr(module_under_test.KubeClient, "from_module", staticmethod(no_client))
     done = run_module(dict(component="ray", phase="phase3", objects=[
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "stringData": {"a": "b"}}]))
-    assert done.failed and "Component ray" in done.result["msg"] and "Secret(s) s" in done.result["msg"]
+    assert done.failed and "ray: the manifest list carries Secret values (s)" in done.result["msg"]
 
 
 def test_main_runs_and_returns_the_documented_keys(run_module, monkeypatch):
