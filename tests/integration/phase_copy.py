@@ -17,7 +17,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV_BIN = os.path.dirname(sys.executable)
 ANSIBLE_PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook")
 COPIED = ["ansible.cfg", "galaxy.yml", "meta", "plugins", "roles", "playbooks", "inventories", "requirements.yml"]
-PHASE1_COMPONENTS = ["s3_storage", "postgres", "hive_metastore", "iceberg", "metadata_backup"]
+CATALOG = os.path.join(ROOT, "playbooks", "vars", "phases.yml")
+
+
+def phase_components(phase):
+    """The components of ``phase`` in stage order, from the phase catalog (the one place that lists them)."""
+    with open(CATALOG) as handle:
+        stages = yaml.safe_load(handle)["platform_catalog"][phase]["stages"]
+    order = []
+    for stage in stages:
+        for step in stage:
+            component = step.split("/", 1)[0]
+            if component not in order:
+                order.append(component)
+    return order
+
+
+PHASE1_COMPONENTS = phase_components("phase1")
 
 
 def copy_collection(tmp_path):

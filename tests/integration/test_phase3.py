@@ -26,9 +26,9 @@ import yaml
 
 from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
-from tests.integration.phase_copy import copy_collection, recap, run_playbook
+from tests.integration.phase_copy import copy_collection, phase_components, recap, run_playbook
 
-COMPONENTS = ["elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"]
+COMPONENTS = phase_components("phase3")
 KFP_DEPLOYMENTS = ["ml-pipeline", "ml-pipeline-ui", "ml-pipeline-persistenceagent"]
 KATIB_DEPLOYMENTS = ["katib-controller", "katib-db-manager", "katib-ui"]
 STAND_IN_DEPLOYMENTS = {"kubeflow-pipelines": KFP_DEPLOYMENTS, "katib": KATIB_DEPLOYMENTS}
@@ -147,7 +147,7 @@ def phase3(kube_api, tmp_path_factory):
         "phase3_min_health_percent": 0,
         "doris_failure_grace": 5,
     }
-    for component in ("elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"):
+    for component in COMPONENTS:
         phase3_vars["%s_wait_timeout" % component] = 600
     phase3_vars.update(doris_operator_wait_timeout=600, ray_operator_wait_timeout=600,
                        mlflow_postgres_wait_timeout=600)
