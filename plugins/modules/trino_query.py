@@ -17,7 +17,7 @@ description:
   - A thin wrapper around the official C(trino) Python client (C(trino.dbapi)), which does the protocol
     work (C(POST /v1/statement), following C(nextUri) until the query is finished, cancelling on close).
     No module in ansible-core or in the collections this collection depends on talks to Trino;
-    M(community.general) has database modules for PostgreSQL, MySQL and others, none for Trino.
+    C(community.general) has database modules for PostgreSQL, MySQL and others, none for Trino.
   - Failures name Trino's own error (C(errorName), C(errorType)) and message, for example C(TABLE_NOT_FOUND)
     (C(USER_ERROR)) with the message Trino gave, such as that the table does not exist.
   - Read statements (C(SELECT), C(WITH), C(VALUES), C(TABLE), C(SHOW), C(DESCRIBE), C(EXPLAIN) without

@@ -282,6 +282,7 @@ def test_simulator_runs_driver_and_executors_to_completed(kube_api, simulators, 
     kube = simulators.kube
     ns = _namespace(kube_api, "spark-sim-" + suffix)
     kube.create(_application("pi", ns, instances=2, annotations={"sim.lakehouse.test/delay-seconds": "3"}))
+
     def read():
         return kube.get(SA_API, "SparkApplication", "pi", ns)
 
