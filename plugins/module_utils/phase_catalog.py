@@ -163,9 +163,12 @@ def known_tags(phases):
     return tags
 
 
-def unknown_tags(phases, run_tags, skip_tags):
+def unknown_tags(phases, run_tags, skip_tags=None):
+    """Tags asked for (--tags) that no phase answers to: a typo would otherwise run nothing and succeed.
+    Skipped tags (--skip-tags) are not checked: skipping what does not exist is harmless (molecule always skips
+    molecule-notest and notest)."""
     known = known_tags(phases)
-    return sorted(t for t in list(run_tags or []) + list(skip_tags or []) if t not in known)
+    return sorted(t for t in list(run_tags or []) if t not in known)
 
 
 def select(phase_entry, run_tags, skip_tags):
