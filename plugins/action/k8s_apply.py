@@ -15,6 +15,8 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.lakehouse.platform.plugins.module_utils import manifests
+
 MODULE = "lakehouse.platform.k8s_apply"
 REF_KEYS = ("apiVersion", "kind", "namespace", "name")
 
@@ -41,6 +43,16 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
+
+        # Refused here, on the controller, before any module runs: a module's failure result carries its
+        # arguments (invocation), which would put the values in the output.
+        objects = self._task.args.get("objects")
+        if isinstance(objects, list):
+            with_values = manifests.secret_values([o for o in objects if isinstance(o, dict)])
+            if with_values:
+                result.update(failed=True, changed=False, msg=manifests.secret_values_message(
+                    self._task.args.get("component") or "?", with_values))
+                return result
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
         module_result = self._execute_module(module_name=MODULE, module_args=self._task.args.copy(),

@@ -259,9 +259,7 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("%s: objects[%d] is not a Kubernetes object: %s" % (component, index, err))
         secrets = manifests.secret_values(objects)
         if secrets:
-            raise AnsibleActionFail(
-                "%s: the manifest list carries Secret values (%s). Create Secrets with no_log tasks in apply mode and "
-                "list them in secret_references instead." % (component, ", ".join(secrets)))
+            raise AnsibleActionFail(manifests.secret_values_message(component, secrets))
         if len(unique_sorted(files)) != len(files):
             raise AnsibleActionFail(
                 "%s: two objects share a kind and name, so they would share a file (files: %s)."

@@ -79,6 +79,13 @@ def secret_values(objects):
             if isinstance(o, dict) and o.get("kind") == "Secret" and ("data" in o or "stringData" in o)]
 
 
+def secret_values_message(component, names):
+    """Why a list of objects carrying Secret values is refused (render and apply say the same)."""
+    return ("%s: the manifest list carries Secret values (%s). Create Secrets with no_log tasks in apply mode "
+            "(lakehouse.platform.k8s_generated_secret) and list them in secret_references instead."
+            % (component, ", ".join(names)))
+
+
 def inventory_name(component):
     """The ConfigMap that records what a component created (rollback reads it)."""
     return "lakehouse-platform-inventory-%s" % str(component).replace("_", "-")

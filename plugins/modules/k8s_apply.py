@@ -388,11 +388,7 @@ def prepare(params):
         objects.append(labelled)
     with_values = manifests.secret_values(objects)
     if with_values:
-        raise ValueError(
-            "%s: the manifest list carries Secret values (%s). Secret values are not applied through k8s_apply: "
-            "create the Secret in its own no_log task (lakehouse.platform.k8s_generated_secret) and list it in "
-            "extra_created" % (component, ", ".join(with_values))
-        )
+        raise ValueError(manifests.secret_values_message(component, with_values))
     extra = []
     for entry in params["extra_created"] or []:
         reference = dict(apiVersion=str(entry["apiVersion"]), kind=str(entry["kind"]),

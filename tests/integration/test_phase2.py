@@ -113,3 +113,49 @@ def test_apply_with_phase1_present_converges_and_a_rerun_changes_nothing(phase2,
     kube_api.reset_counts()
     second = run_playbook(collection, "-i", phase2["apply"], "playbooks/phase2.yml", env=kube_api.env, timeout=2400)
     assert recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
+
+
+def _exists(kube_api, path):
+    return kube_api.request("GET", path)[0] == 200
+
+
+def test_a_failed_spark_job_fails_the_run_and_rolls_back_only_spark_then_rollback_tags_and_check_mode(
+        phase2, kube_api, simulators):
+    """Failure injection (the SparkPi job FAILED), then the rollback tags, then --check with zero writes."""
+    ns, collection, inventory = phase2["ns"], phase2["collection"], phase2["apply"]
+    spark_release = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/spark-operator" % ns["spark"]
+    trino_release = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/trino" % ns["dp"]
+    if not (_exists(kube_api, spark_release) and _exists(kube_api, trino_release)):
+        pytest.fail("needs the converged phase 2 of the apply test")
+    simulators.set_namespace_behaviour(ns["jobs"], kind="SparkApplication", mode="fail", message="injected failure")
+    failed = run_playbook(collection, "-i", inventory, "playbooks/phase2.yml", "-e", "platform_rollback_on_failure=true",
+                          env=kube_api.env, check=False, timeout=1800)
+    simulators.set_namespace_behaviour(ns["jobs"], kind="SparkApplication", mode=None, message=None)
+    assert failed.returncode != 0
+    assert "phase2 failed in spark_operator (objective 2.1, step validate" in failed.stdout, failed.stdout[-4000:]
+    assert "FAILED" in failed.stdout
+    # Only the failing component was rolled back; Trino (and the namespaces, which the test made) stay.
+    assert not _exists(kube_api, spark_release)
+    assert _exists(kube_api, trino_release)
+    report = json.loads((collection / "build" / "phase2" / "report.json").read_text())
+    assert report["outcome"] == "failed" and report["failure"]["component"] == "spark_operator"
+
+    run_playbook(collection, "-i", inventory, "playbooks/phase2.yml", "--tags", "rollback_trino", env=kube_api.env,
+                 timeout=900)
+    assert not _exists(kube_api, trino_release)
+    status, body, _headers = kube_api.request(
+        "GET", "/api/v1/namespaces/%s/configmaps/lakehouse-platform-objectives" % ns["state"])
+    assert status == 200, body
+    states = {o["id"]: o["state"] for o in json.loads(body["data"]["phase2"])["objectives"]}
+    assert states == {"2.1": "pending", "2.2": "pending"}, states
+    run_playbook(collection, "-i", inventory, "playbooks/phase2.yml", "--tags", "rollback", env=kube_api.env,
+                 timeout=900)  # nothing left to undo: still succeeds
+
+    # --check of the whole phase on what is left: nothing persisted (the simulators are stopped so every write
+    # counted would be the playbook's).
+    simulators.stop()
+    kube_api.reset_counts()
+    check = run_playbook(collection, "-i", inventory, "playbooks/phase2.yml", "--check", env=kube_api.env, timeout=900)
+    counts = kube_api.request_counts()
+    assert sum(counts.count(verb=v, dry_run=False) for v in ("create", "update", "patch", "delete")) == 0, counts
+    assert recap(check.stdout)["failed"] == 0

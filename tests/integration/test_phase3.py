@@ -272,32 +272,6 @@ def test_tag_doris_renders_only_doris(phase3):
     assert _tree(build) == before
 
 
-def test_check_mode_on_an_empty_cluster_sends_no_write(phase3, kube_api):
-    """--check of phase 3 (and of tag-limited components) where none of its namespaces exist yet: nothing is
-    stored, objects that cannot be dry-run are reported, nothing fails (a dry-run create into a missing
-    namespace answers 404 on kube-apiserver as on the test server)."""
-    collection = phase3["collection"]
-    suffix = uuid.uuid4().hex[:6]
-    fresh = {key: "%s-empty-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
-    variables = yaml.safe_load((collection / phase3["apply"] / "group_vars" / "all" / "test.yml").read_text())
-    variables.update({
-        "platform_namespace": fresh["dp"], "platform_state_namespace": fresh["state"], "doris_namespace": fresh["doris"],
-        "ray_operator_namespace": fresh["raysys"], "ray_namespace": fresh["ml"], "mlflow_namespace": fresh["ml"],
-        "kubeflow_namespace": fresh["kubeflow"], "kubeflow_flux_namespace": fresh["flux"]})
-    inventory = _write_inventory(collection, "empty-" + suffix, variables)
-    for tags in ([], ["--tags", "kafka"], ["--tags", "doris"], ["--tags", "mlflow"]):
-        kube_api.reset_counts()
-        run = run_playbook(collection, "-i", inventory, "playbooks/phase3.yml", "--check", *tags, env=kube_api.env,
-                           timeout=1200)
-        counts = kube_api.request_counts()
-        assert recap(run.stdout)["failed"] == 0, run.stdout[-4000:]
-        assert sum(counts.count(verb=v, dry_run=False) for v in ("create", "update", "patch", "delete")) == 0, (tags, counts)
-        assert "would be created without a server dry run" in run.stdout, tags
-    names = {item["metadata"]["name"] for item in kube_api.client().resources.get(
-        api_version="v1", kind="Namespace").get().to_dict()["items"]}
-    assert not set(fresh.values()) & names
-
-
 def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(phase3, kube_api, simulators):
     collection, ns = phase3["collection"], phase3["ns"]
     first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
