@@ -312,7 +312,6 @@ diff:
 """
 
 import copy
-import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -327,12 +326,12 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
     apply_changed,
     apply_in_sync,
     kube_argument_spec,
+    record_created,
     redact_secret,
 )
 
 CRD_KIND = "CustomResourceDefinition"
 CRD_SERVED_TIMEOUT = 30  # seconds a kind whose CRD this run applied may take to be served
-PART_OF = {"app.kubernetes.io/part-of": "lakehouse.platform"}
 HIDDEN_IN_DIFF_METADATA = ("managedFields", "resourceVersion", "generation")
 
 
@@ -550,31 +549,12 @@ class ComponentApply(object):
             return
         name, namespace = self.inventory["name"], self.inventory["namespace"]
         try:
-            live = self.client.get("v1", "ConfigMap", name, namespace)
-            data = (live or {}).get("data") or {}
-            known_objects = _json_list(data.get("objects"), name, "objects")
-            known_releases = _json_list(data.get("helm_releases"), name, "helm_releases")
-            objects = union(known_objects, created)
-            releases = union(known_releases, self.helm_releases)
-            if live is not None and objects == known_objects and releases == known_releases:
-                return
-            if live is None and self.client.get("v1", "Namespace", namespace) is None:
-                self.client.apply(
-                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": dict(PART_OF)}},
-                    field_manager=self.field_manager, force_conflicts=True)
-            labels = dict(PART_OF)
-            labels.update({"lakehouse.platform/state": "inventory", "lakehouse.platform/inventory-of": self.component})
-            self.client.apply({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": name, "namespace": namespace, "labels": labels,
-                             "annotations": {"lakehouse.platform/phase": str(self.params["phase"])}},
-                "data": {"objects": json.dumps(objects), "helm_releases": json.dumps(releases)},
-            }, field_manager=self.field_manager, force_conflicts=True)
+            written = record_created(self.client, self.component, self.params["phase"], created, self.helm_releases,
+                                     state_namespace=namespace, field_manager=self.field_manager)
         except KubeError as e:
             raise ApplyFailed("Component %s: could not write the inventory %s/%s: %s" % (
                 self.component, namespace, name, to_native(e)))
-        self.inventory["written"] = True
+        self.inventory["written"] = written
 
     def result(self):
         created, updated, skipped = self.refs("created"), self.refs("updated"), self.refs("skipped")
@@ -592,18 +572,6 @@ class ComponentApply(object):
         if self.diff_mode and self.diffs:
             result["diff"] = self.diffs
         return result
-
-
-def _json_list(text, name, key):
-    if not text:
-        return []
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        raise KubeError("inventory %s: data.%s is not JSON: %s" % (name, key, to_native(e)))
-    if not isinstance(value, list):
-        raise KubeError("inventory %s: data.%s is not a JSON list" % (name, key))
-    return value
 
 
 def main():
