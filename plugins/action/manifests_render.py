@@ -18,13 +18,12 @@ import fnmatch
 import os
 import shutil
 import stat
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.plugins.filter.core import to_nice_yaml
-from ansible_collections.lakehouse.platform.plugins.module_utils import manifests
+from ansible_collections.lakehouse.platform.plugins.module_utils import local_files, manifests
 from ansible_collections.lakehouse.platform.plugins.modules.manifests_render import REQUIRED_IF, argument_spec
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -115,18 +114,8 @@ def _read(path):
 
 
 def _write(path, data):
-    """Write ``data`` to ``path`` atomically (temporary file in the same directory), mode 0644."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` atomically, mode 0644."""
+    local_files.write_atomic(path, data, FILE_MODE)
 
 
 def _check_name(what, value, component=None):
