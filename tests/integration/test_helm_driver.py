@@ -24,6 +24,7 @@ import pytest
 from tests.fixtures.local_server import LocalServer, LocalServerError, serve
 from tests.integration.fixtures.kube import run_k8s_playbook
 from tests.kubeapi.counters import RequestCounts
+from tests.kubeapi.protobuf import decode_object
 
 CHARTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "charts")
 
@@ -117,6 +118,12 @@ def get(kube_api, path):
     return body if status == 200 else None
 
 
+def raw_get(kube_api, path, accept):
+    request = urllib.request.Request(kube_api.url + path, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers["Content-Type"], response.read()
+
+
 def release_secrets(kube_api, namespace, name):
     """helm's release records: Secrets sh.helm.release.v1.<name>.v<revision>, labelled owner=helm."""
     listing = get(kube_api, "/api/v1/namespaces/%s/secrets?labelSelector=owner%%3Dhelm,name%%3D%s" % (namespace, name))
@@ -177,6 +184,11 @@ def test_check_converge_rerun_and_rollback(kube_api, kube_namespace, simulators,
 
     web = release_secrets(kube_api, ns, "web")
     assert [(s["type"], s["metadata"]["labels"]["status"]) for s in web] == [("helm.sh/release.v1", "deployed")]
+    # What helm read back: the same Secret in protobuf, as client-go's Accept asks for it
+    secret_path = "/api/v1/namespaces/%s/secrets/%s" % (ns, web[0]["metadata"]["name"])
+    content_type, body = raw_get(kube_api, secret_path, "application/vnd.kubernetes.protobuf,application/json")
+    assert content_type == "application/vnd.kubernetes.protobuf"
+    assert decode_object(body) == dict(web[0], apiVersion="v1", kind="Secret")
     stored = release_record(web[0])
     assert (stored["name"], stored["namespace"], stored["version"], stored["chart"]["metadata"]["version"],
             stored["config"]) == ("web", ns, 1, "0.1.0", {"greeting": "hi from the platform"})

@@ -38,6 +38,7 @@ def _truthy(value):
 class KubeAPIHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeapi-test"
+    _answer_type = protobuf.JSON  # the media type of answers; resource requests negotiate their own
 
     # The server object carries: api (KubeAPI), counters (RequestCounters), stopping (threading.Event).
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by BaseHTTPRequestHandler
@@ -251,9 +252,11 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             counters.record(verb, rtype.group, rtype.plural, sub, is_dry_run)
 
         watching = method == "GET" and (request.legacy_watch or _truthy(self._param("watch")))
-        # Negotiated before anything is read or written: a 406 changes nothing (errors after it use it too).
-        self._answer_type = protobuf.negotiate(self.headers.get("Accept"), protobuf.offered_types(
-            rtype, watching) if sub != "scale" else [protobuf.JSON, protobuf.YAML], streaming=watching)
+        if sub in ("", "status", "scale"):
+            # An object's media type, negotiated before anything is read or written: a 406 changes nothing
+            # (errors after it are answered in it too). Other subresources (proxy, ...) are not objects.
+            offered = protobuf.offered_types(rtype, watching) if sub != "scale" else [protobuf.JSON, protobuf.YAML]
+            self._answer_type = protobuf.negotiate(self.headers.get("Accept"), offered, streaming=watching)
         if sub == "scale":
             return self._serve_scale(rtype, namespace, name, raw, dry_run, count)
 
