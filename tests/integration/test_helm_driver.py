@@ -167,6 +167,9 @@ def test_check_converge_rerun_and_rollback(kube_api, kube_namespace, simulators,
     check = play([apply, wait], check=True)
     assert check.rc == 0, check
     assert kube_api.request_counts().writes() == 0, kube_api.request_counts()
+    would_change = [name for name, result in tasks_after(check, "chart_release component") if result.get("changed")]
+    assert [name.split(" : ")[-1] for name in would_change] == [
+        "Install or upgrade the Helm release, web", "Install or upgrade the Helm release, kept"]
     assert release_secrets(kube_api, ns, "web") == []
     assert get(kube_api, "/api/v1/namespaces/%s/configmaps/web-settings" % ns) is None
     assert [s["metadata"]["labels"]["version"] for s in release_secrets(kube_api, ns, "kept")] == ["1"]
