@@ -2,7 +2,7 @@
 # Set up a checkout of lakehouse.platform on a fresh Debian/Ubuntu machine.
 #   scripts/install.sh          controller only: .venv with requirements.txt (enough for the phase playbooks)
 #   scripts/install.sh --test   also test requirements, the real services the integration suite runs
-#                               (PostgreSQL, Ceph object gateway, MariaDB) and kubectl
+#                               (PostgreSQL, Ceph object gateway, MariaDB), kubectl and helm
 # Idempotent: a second run installs nothing new.
 set -euo pipefail
 cd "$(dirname "$0")/.."
