@@ -108,14 +108,18 @@ class ActionModule(ActionBase):
         data = self._loader.load_from_file(path, trusted_as_template=True)
         return data or {}
 
+    def _main_spec(self, roles_dir, component):
+        """The options of the role's argument spec, entry point main ({} without one)."""
+        path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
+        if not os.path.exists(path):
+            return {}
+        specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
+        return (specs.get("main") or {}).get("options") or {}
+
     def _argument_errors(self, roles_dir, component, templar, merged, defaults, given):
         """Errors of the component's inputs against its role's argument spec (entry point main) and the rules of
         option_rules, each naming the option, its value and the rule."""
-        path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
-        spec = {}
-        if os.path.exists(path):
-            specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
-            spec = (specs.get("main") or {}).get("options") or {}
+        spec = self._main_spec(roles_dir, component)
         provided = {}
         unreadable = []
         for name in sorted(set(spec) | option_rules.option_names(component)):
@@ -156,10 +160,7 @@ class ActionModule(ActionBase):
         options = set()
         for component in components:
             options.update(self._role_defaults(roles_dir, component))
-            path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
-            if os.path.exists(path):
-                specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
-                options.update((specs.get("main") or {}).get("options") or {})
+            options.update(self._main_spec(roles_dir, component))
         unknown = sorted(n for n in names if n[:-len("_enabled")] not in components and n not in options)
         return ["%s: names no component; <component>_enabled takes one of %s" % (n, ", ".join(sorted(components)))
                 for n in unknown]
@@ -231,6 +232,15 @@ class ActionModule(ActionBase):
                 errors.extend(self._argument_errors(roles_dir, component, templar, merged, defaults, task_vars))
             except Exception as err:  # pylint: disable=broad-except
                 errors.append("%s: its settings cannot be read: %s" % (component, err))
+        # A catalog step <component>/<part> hands <part> to the role as <component>_stage: one of its choices.
+        for stage in entry["stages"]:
+            for step in stage["steps"]:
+                if step["part"] == "all" or step["component"] not in settings or step["component"] not in deploy:
+                    continue
+                choices = (self._main_spec(roles_dir, step["component"]).get(step["component"] + "_stage") or {}).get("choices")
+                if choices is not None and step["part"] not in [str(c) for c in choices]:
+                    errors.append("%s: stage %d of the catalog runs part %r; %s_stage takes %s" % (
+                        step["component"], stage["index"], step["part"], step["component"], ", ".join(map(str, choices))))
         if errors:
             return dict(failed=True, argument_errors=errors,
                         msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))

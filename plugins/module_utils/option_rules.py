@@ -19,7 +19,7 @@ import re
 from ansible_collections.lakehouse.platform.plugins.module_utils import quantity
 
 _MISSING = object()
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -82,8 +82,8 @@ def not_empty(value):
 def dns_label(max_length):
     def check(value):
         if not isinstance(value, str) or len(value) > max_length or not _DNS_LABEL.match(value):
-            return ("must be a DNS label: at most %d lower-case letters, digits and '-', starting and ending with a "
-                    "letter or digit" % max_length)
+            return ("must be a DNS label: at most %d lower-case letters, digits and '-', starting with a letter and "
+                    "ending with a letter or digit" % max_length)
         return None
     return check
 
@@ -97,6 +97,10 @@ def dns_subdomain(what, allow_empty=False):
                     % (what, "; empty for the cluster's default" if allow_empty else ""))
         return None
     return check
+
+
+def mapping(value):
+    return None if isinstance(value, dict) else "must be a mapping (a dict)"
 
 
 def is_true(value):
@@ -376,6 +380,8 @@ RULES = {
         ("ray_workers.replicas", at_least(0)),
         ("ray_workers.min_replicas", at_least(0)),
         ("ray_workers.max_replicas", count),
+        ("ray_head.ray_start_params", mapping),
+        ("ray_workers.ray_start_params", mapping),
         _ray_workers,
     ],
     "mlflow": [
