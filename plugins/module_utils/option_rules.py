@@ -216,7 +216,7 @@ def _differs(first, second, why):
     def check(values):
         a, b = values.get(first, _MISSING), values.get(second, _MISSING)
         if a is not _MISSING and a == b:
-            return ["%s=%r: must differ from %s (%s)" % (first, a, second, why)]
+            return ["%s=%r and %s=%r: must differ (%s)" % (first, a, second, b, why)]
         return []
     return check
 

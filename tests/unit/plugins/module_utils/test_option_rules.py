@@ -83,3 +83,9 @@ def test_storage_class_may_be_empty_only_where_the_cluster_default_is_meant():
     assert option_rules.errors("kafka", {"kafka_storage_class": ""}) == []
     assert option_rules.errors("postgres", {"postgres_storage_class": ""})[0].startswith(
         "postgres_storage_class='': must name a StorageClass")
+
+
+def test_options_that_must_differ_are_both_named_with_their_values():
+    assert option_rules.errors("doris", {"doris_namespace": "doris", "doris_operator_namespace": "doris"}) == [
+        "doris_namespace='doris' and doris_operator_namespace='doris': must differ (the operator chart creates its "
+        "own namespace)"]
