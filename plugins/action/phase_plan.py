@@ -29,6 +29,10 @@ ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
 DRIVERS = ("helm", "flux", "argocd", "render")
 OVERRIDE = "platform_override_reason"
 _VARIABLE = re.compile(r"[a-z_][a-z0-9_]*")
+# Variables a role default may read that are Ansible's or the play's, not the user's settings.
+_NOT_SETTINGS = frozenset(["omit", "inventory_dir", "inventory_file", "inventory_hostname", "playbook_dir", "role_path",
+                           "groups", "group_names", "hostvars", "vars", "platform_phase", "platform_catalog",
+                           "platform_plan", "platform_component_stage"])
 
 
 def _login_name():
@@ -87,7 +91,9 @@ def origin(name, defaults, given, depth=0):
         for ref in _VARIABLE.findall(text):
             if ref == name or ref in found:
                 continue
-            if ref in given and not ref.startswith("ansible_"):
+            if ref in _NOT_SETTINGS or ref.startswith("ansible_"):
+                continue
+            if ref in given:
                 found.append(ref)
             elif ref in defaults:
                 found.extend(r for r in origin(ref, defaults, given, depth + 1) if r not in found)

@@ -34,3 +34,9 @@ def test_the_login_is_known_without_user_or_logname(monkeypatch):
     for name in ("USER", "LOGNAME", "LNAME", "USERNAME"):
         monkeypatch.delenv(name, raising=False)
     assert phase_plan._login_name() == pwd.getpwuid(os.getuid()).pw_name != ""
+
+
+def test_origin_ignores_ansible_and_play_variables():
+    defaults = {"report_dir": "{{ inventory_dir }}/../build/{{ platform_phase }}/{{ platform_report_name }}"}
+    given = {"inventory_dir": "/inv", "platform_phase": "phase1", "platform_report_name": "x"}
+    assert phase_plan.origin("report_dir", defaults, given) == ["platform_report_name"]
