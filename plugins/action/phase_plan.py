@@ -23,6 +23,10 @@ from ansible.parsing.splitter import parse_kv
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import option_rules, phase_catalog
+from ansible_collections.lakehouse.platform.plugins.module_utils.driver_prerequisites import (
+    driver_prerequisites,
+    helm_binary_problem,
+)
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
@@ -288,6 +292,25 @@ class ActionModule(ActionBase):
                 except Exception as err:  # pylint: disable=broad-except
                     return dict(failed=True, msg="%s: requires[%d] (%s) cannot be read: %s" % (phase, index, need.get("what"), err))
             prerequisites.append(resolved)
+
+        # What the chart driver of an apply run runs on: its CRDs and controllers on the cluster (checked by
+        # preflight with the prerequisites above, before the lock), the helm binary on this controller (now).
+        selected = [c for c in deploy if c in enabled]
+        effective_driver = driver or ("render" if mode == "render" else "flux")
+        if mode == "apply" and selected:
+            if effective_driver == "helm":
+                problem = helm_binary_problem()
+                if problem:
+                    return dict(failed=True, msg="%s: %s; nothing was changed" % (phase, problem))
+            try:
+                flux_namespace = self._templar.template(task_vars.get("platform_flux_namespace") or "flux-system")
+                argocd_namespace = self._templar.template(
+                    task_vars.get("chart_release_argocd_namespace") or "argocd")
+                kustomize = any(boolean(settings[c][2].template(settings[c][1][c + "_flux_kustomize"]), strict=False)
+                                for c in selected if c + "_flux_kustomize" in settings[c][1])
+            except Exception as err:  # pylint: disable=broad-except
+                return dict(failed=True, msg="%s: the chart driver's settings cannot be read: %s" % (phase, err))
+            prerequisites.extend(driver_prerequisites(effective_driver, flux_namespace, argocd_namespace, kustomize))
 
         stages = []
         last_stage = {}
