@@ -374,7 +374,7 @@ RULES = {
         ("doris_be.replicas", count),
         ("doris_storage_class", storage_class_or_default),
         ("doris_auth_secret", secret_name),
-        _differs("doris_namespace", "doris_operator_namespace", "the operator chart creates its own namespace"),
+        _differs("doris_namespace", "doris_operator_namespace", "the operator runs in its own namespace, outside the istio-injected cluster namespace"),
     ],
     "ray": [
         ("ray_workers.replicas", at_least(0)),

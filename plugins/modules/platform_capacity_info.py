@@ -80,6 +80,9 @@ options:
       how:
         description: How a user provides it when it is missing (passed back for the message).
         type: str
+      component:
+        description: The component that makes it (the phase catalog's C(requires)), passed back.
+        type: str
   budget:
     description:
       - Planned pods to fit onto the free resources of the schedulable nodes. Each entry is one pod shape
@@ -375,6 +378,7 @@ def argument_spec():
                 namespace=dict(type="str"),
                 ready=dict(type="bool", default=False),
                 how=dict(type="str"),
+                component=dict(type="str"),
             ),
         ),
     )

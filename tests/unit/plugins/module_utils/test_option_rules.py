@@ -87,5 +87,5 @@ def test_storage_class_may_be_empty_only_where_the_cluster_default_is_meant():
 
 def test_options_that_must_differ_are_both_named_with_their_values():
     assert option_rules.errors("doris", {"doris_namespace": "doris", "doris_operator_namespace": "doris"}) == [
-        "doris_namespace='doris' and doris_operator_namespace='doris': must differ (the operator chart creates its "
-        "own namespace)"]
+        "doris_namespace='doris' and doris_operator_namespace='doris': must differ (the operator runs in its own "
+        "namespace, outside the istio-injected cluster namespace)"]
