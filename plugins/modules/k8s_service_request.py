@@ -17,7 +17,7 @@ description:
     runs wherever the playbook reaches the API (a laptop, AWX inside or outside the cluster) without a
     port-forward or an ingress. With O(url) it sends the same request to that URL instead.
   - Authentication is kubernetes.core's (module options, E(K8S_AUTH_*), kubeconfig, in-cluster), resolved by
-    its C(get_api_client()); the request goes through that client's connection pool, TLS settings and
+    its C(get_api_client) function; the request goes through that client's connection pool, TLS settings and
     bearer token.
   - What is hand-written here and why - kubernetes.core has no module for the service proxy, and the
     kubernetes client's generated C(connect_*_namespaced_service_proxy_with_path) calls send no request body,
@@ -26,10 +26,10 @@ description:
     service's answers.
   - The service's answer (any status) is returned as RV(status), RV(content) and RV(json); a status not in
     O(status_code) fails naming O(component), the request, how it was sent (RV(via)) and what came back.
-  - When the service is not reached - the API server does not answer or refuses the proxy request
-    (401/403), the Service does not exist (404), or no ready endpoint answers (503 from the API server:
-    no endpoints, connection refused) - the module fails with C(<component>: not reachable: <why>), or with
-    O(fail_unreachable=false) returns RV(reached=false) and that message in RV(msg), with a warning.
+  - "When the service is not reached - the API server does not answer or refuses the proxy request
+    (401/403), the Service does not exist (404), or no ready endpoint answers (503 from the API server,
+    no endpoints or connection refused) - the module fails with C(<component>: not reachable: <why>), or with
+    O(fail_unreachable=false) returns RV(reached=false) and that message in RV(msg), with a warning."
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 options:
@@ -96,8 +96,8 @@ options:
     default: json
   headers:
     description:
-      - Request headers. Through the service proxy an C(Authorization) header never reaches the service: the
-        API server consumes it (it authenticates the caller), so services that need their own credentials are
+      - Request headers. Through the service proxy an C(Authorization) header never reaches the service, because
+        the API server consumes it (it authenticates the caller); services that need their own credentials are
         asked through O(url) or inside the cluster.
     type: dict
   status_code:
@@ -214,8 +214,15 @@ elapsed_ms:
   description: Milliseconds between sending the request and reading the whole answer.
   returned: when reached
   type: int
+reach:
+  description:
+    - "For the record of a validation - C(via <via>) when the service answered, C(not reachable: <why> (<request> via <via>))
+      when it was not reached, C(not sent (check mode)) for a write in check mode."
+  returned: always
+  type: str
+  sample: via service proxy ml-platform/mlflow:80
 msg:
-  description: What happened, starting with O(component); C(<component>: not reachable: <why>) when not reached.
+  description: "What happened, starting with O(component); C(<component>: not reachable: <why>) when not reached."
   returned: always
   type: str
   sample: "mlflow: GET /health via service proxy ml-platform/mlflow:80 answered HTTP 200"
@@ -300,10 +307,11 @@ def main():
         via = "service proxy %s/%s%s" % (params["namespace"], params["service"],
                                          ":" + params["port"] if params["port"] else "")
     asked = "%s %s" % (method, path)
-    result = dict(changed=False, reached=False, sent=False, via=via)
+    result = dict(changed=False, reached=False, sent=False, via=via, reach="")
 
     if module.check_mode and method not in READ_METHODS:
-        result.update(changed=True, msg="%s: check mode: %s via %s not sent" % (component, asked, via))
+        result.update(changed=True, reach="not sent (check mode)",
+                      msg="%s: check mode: %s via %s not sent" % (component, asked, via))
         module.exit_json(**result)
 
     try:
@@ -323,20 +331,22 @@ def main():
                                        params["scheme"] if params["scheme"] == "https" else "", params["query"],
                                        body, headers, timeout=timeout, connect_timeout=min(timeout, 10))
     except Unreachable as e:
-        result.update(sent=True, msg="%s: %s (%s via %s)" % (component, to_native(e), asked, via))
+        reach = "%s (%s via %s)" % (to_native(e), asked, via)
+        result.update(sent=True, reach=reach, msg="%s: %s" % (component, reach))
         if params["fail_unreachable"]:
             module.fail_json(**result)
         module.warn(result["msg"])
         module.exit_json(**result)
-    except KubeError as e:
-        result.update(sent=False, msg="%s: not reachable: %s (%s via %s)" % (component, to_native(e), asked, via))
+    except KubeError as e:  # no usable client (kubeconfig, auth): nothing was sent
+        reach = "not reachable: %s (%s via %s)" % (to_native(e), asked, via)
+        result.update(sent=False, reach=reach, msg="%s: %s" % (component, reach))
         if params["fail_unreachable"]:
             module.fail_json(**result)
         module.warn(result["msg"])
         module.exit_json(**result)
 
     result.update(answer.as_dict())
-    result.update(reached=True, sent=True, via=via)
+    result.update(reached=True, sent=True, via=via, reach="via %s" % via)
     if answer.status not in params["status_code"]:
         result["msg"] = "%s: %s via %s answered HTTP %d, expected %s: %s" % (
             component, asked, via, answer.status, ", ".join(str(c) for c in params["status_code"]),
