@@ -27,7 +27,7 @@ _DROPPED_REQUEST = {"connection", "keep-alive", "proxy-authenticate", "proxy-aut
                     "transfer-encoding", "upgrade", "host", "content-length", "authorization"}
 _DROPPED_RESPONSE = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                      "transfer-encoding", "upgrade", "content-length"}
-BACKEND_TIMEOUT = 60  # seconds for connect and each read from the backend
+BACKEND_TIMEOUT = 300  # seconds for connect and each read (kube-apiserver treats proxy requests as long-running)
 
 
 def is_proxy_path(path):
