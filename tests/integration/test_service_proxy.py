@@ -211,8 +211,8 @@ def _proxy(kube_api, namespace, service_id, path, method="GET", body=None, heade
                             body, headers=headers)
 
 
-def test_the_proxy_forwards_to_the_registered_server_and_answers_like_kube_apiserver(kube_api, kube_namespace,
-                                                                                      echo_server):
+def test_the_proxy_forwards_to_the_registered_server_and_answers_like_kube_apiserver(
+        kube_api, kube_namespace, echo_server):
     ns = kube_namespace
     status, answer, _headers = _proxy(kube_api, ns, "web:80", "/x")
     assert (status, answer["reason"], answer["message"]) == (404, "NotFound", 'services "web" not found')
@@ -264,8 +264,8 @@ def _role(role, variables):
         "name": "lakehouse.platform." + role, "tasks_from": "validate"}, "vars": variables}
 
 
-def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(tmp_path, kube_api, kube_namespace,
-                                                                             ml_services):
+def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
+        tmp_path, kube_api, kube_namespace, ml_services):
     ns, suffix = kube_namespace, uuid.uuid4().hex[:6]
     experiment = "svc-proxy-" + suffix
     _service(kube_api, ns, "mlflow", [{"name": "http", "port": 80, "targetPort": 5000}])
@@ -332,8 +332,8 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(tmp
     print("ml services up in %s s" % ml_services["startup_s"])
 
 
-def test_a_reached_service_with_a_wrong_answer_fails_and_check_mode_writes_nothing(tmp_path, kube_api, kube_namespace,
-                                                                                   ml_services):
+def test_a_reached_service_with_a_wrong_answer_fails_and_check_mode_writes_nothing(
+        tmp_path, kube_api, kube_namespace, ml_services):
     """The MLflow server behind the KFP Service answers 404 to the KFP health path: the validation fails, naming
     the component, the request, the way in and the answer. In check mode no proxied write is sent."""
     ns = kube_namespace
