@@ -80,29 +80,71 @@ print(f"pytest: {t - f - s} passed, {f} failed, {s} skipped")
 PY
 }
 
-run_integration() {
+run_latency() {
   # Tests marked `latency` assert how soon a change is seen (a watch within about a second, a grace
   # respected); they run first, alone, so the figures are the code's and not a loaded machine's.
   pytest tests/integration -q -p no:cacheprovider -m latency --durations=5 \
     --junitxml=.tmp/results/integration-latency.xml
-  local latency_rc=$?
+}
+
+run_integration() {
   # The rest spend most of their time waiting on ansible-playbook runs and simulated operators, so three
   # workers overlap those waits on two cores; --dist loadfile keeps each file's module-scoped fixtures
   # (simulators) in one worker. Every worker starts its own servers on its own free ports.
   pytest tests/integration -q -p no:cacheprovider -m "not latency" -n "${LAKEHOUSE_TEST_WORKERS:-3}" \
     --dist loadfile --durations=15 --junitxml=.tmp/results/integration.xml
-  local rc=$?
-  [ $latency_rc = 0 ] && [ $rc = 0 ]
 }
 
+run_molecule_scenarios() {  # every scenario in turn, each with its own log, rc and time (shown by molecule_result)
+  for scenario in molecule/*/molecule.yml; do
+    local s; s=$(basename "$(dirname "$scenario")")
+    local start=$SECONDS
+    molecule test -s "$s" > ".tmp/results/molecule-$s.log" 2>&1
+    echo $? > ".tmp/results/molecule-$s.rc"
+    echo $((SECONDS - start)) > ".tmp/results/molecule-$s.time"
+  done
+}
+molecule_result() {  # molecule_result <scenario>: waits for the background scenarios, prints one, returns its rc
+  [ -n "${BG_PID[molecule]:-}" ] && wait "${BG_PID[molecule]}"
+  cat ".tmp/results/molecule-$1.log"
+  echo "(ran in the background beside the integration suite, $(cat ".tmp/results/molecule-$1.time" 2>/dev/null)s)"
+  return "$(cat ".tmp/results/molecule-$1.rc" 2>/dev/null || echo 1)"
+}
+
+# ansible-test sanity and ansible-lint each keep about one core busy for a minute or more: sanity runs in the
+# background while lint runs, its log printed as its own stage once both are done.
+in_background() {  # in_background <name> <command...>: start a stage's command, its output kept for later
+  local name=$1; shift
+  if [ "$ONLY" != "  " ] && [[ "$ONLY" != *" ${name%%:*} "* ]]; then return 0; fi
+  BG_START[$name]=$SECONDS
+  ( "$@" > ".tmp/results/$name.log" 2>&1; echo $? > ".tmp/results/$name.rc" ) &
+  BG_PID[$name]=$!
+}
+from_background() {  # the stage function of a command in_background started: waits, prints, returns its rc
+  local name=$1
+  wait "${BG_PID[$name]}"
+  cat ".tmp/results/$name.log"
+  echo "(ran in the background for $((SECONDS - BG_START[$name]))s)"
+  return "$(cat ".tmp/results/$name.rc")"
+}
+declare -A BG_PID=() BG_START=()
+in_background sanity run_sanity
 stage lint       ansible-lint --profile production
-stage sanity     run_sanity
-stage unit       pytest tests/unit -q -p no:cacheprovider --junitxml=.tmp/results/unit.xml
-stage integration run_integration
+[ -n "${BG_PID[sanity]:-}" ] && stage sanity from_background sanity
+# two workers: the unit tests are independent (each uses its own temporary directory)
+stage unit       pytest tests/unit -q -p no:cacheprovider -n 2 --junitxml=.tmp/results/unit.xml
+stage integration:latency run_latency
+# The molecule scenarios render only (no cluster, no timing): they run beside the integration workers, whose
+# time goes mostly into waiting.
 if ls molecule/*/molecule.yml >/dev/null 2>&1; then
+  rm -f .tmp/results/molecule-*
+  in_background molecule run_molecule_scenarios
+fi
+stage integration run_integration
+if [ -n "${BG_PID[molecule]:-}" ]; then
   for scenario in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$scenario")")
-    stage "molecule:$s" molecule test -s "$s"
+    stage "molecule:$s" molecule_result "$s"
   done
 fi
 

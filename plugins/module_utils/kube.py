@@ -302,6 +302,19 @@ class KubeClient(object):
                 e.status,
             )
 
+    def replace(self, definition, dry_run=False, field_manager=DEFAULT_FIELD_MANAGER):
+        """PUT the whole object; with metadata.resourceVersion set the server refuses (409) if it changed."""
+        resource, name, namespace = self._target(definition)
+        params = self._write_params(dry_run, field_manager)
+        try:
+            return _decode(self.dynamic.replace(resource, body=definition, name=name, namespace=namespace,
+                                                serialize=False, **params))
+        except DynamicApiError as e:
+            raise KubeError(
+                "Failed to replace %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
+                e.status,
+            )
+
     def delete(self, api_version, kind, name, namespace=None, dry_run=False, propagation_policy=None):
         """Delete one object; returns the server's answer, or None if it was already gone."""
         resource = self.resource(api_version, kind)

@@ -27,6 +27,7 @@ import yaml
 from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
 from tests.integration.phase_copy import copy_collection, phase_components, recap, run_playbook
+from tests.integration.leak_scan import assert_no_leak, secret_values_of, texts_of_tree
 
 COMPONENTS = phase_components("phase3")
 KFP_DEPLOYMENTS = ["ml-pipeline", "ml-pipeline-ui", "ml-pipeline-persistenceagent"]
@@ -274,7 +275,9 @@ def test_tag_doris_renders_only_doris(phase3):
 
 def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(phase3, kube_api, simulators):
     collection, ns = phase3["collection"], phase3["ns"]
-    first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
+    # -vvv: the leak scan below searches everything the run printed (module arguments and results included)
+    first = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", "-vvv", env=kube_api.env,
+                         timeout=3000)
     assert recap(first.stdout)["changed"] > 0
 
     rendered = phase3["runs"]["rendered"]
@@ -306,10 +309,17 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     assert secrets["doris-auth"]["type"] == "kubernetes.io/basic-auth"
     assert _b64(secrets["doris-auth"]["data"]["username"]) == "lakehouse_admin"
     assert secrets["mlflow-db-credentials"]["type"] == "kubernetes.io/basic-auth"
-    values = [_b64(v) for s in secrets.values() for v in s["data"].values()]
-    for value in values:
-        if len(value) >= 16:
-            assert value not in first.stdout
+    # The leak scan: every secret value of the platform's namespaces (the generated ones among them) appears
+    # nowhere: not in the -vvv output, the rendered tree and report, or the state ConfigMaps.
+    namespace_secrets = [s for namespace in sorted(set(ns.values()) - {ns["state"]})
+                         for s in _get(kube_api, "/api/v1/namespaces/%s/secrets" % namespace)["items"]]
+    assert {s["metadata"]["name"] for s in namespace_secrets} >= set(secrets)
+    places = {"ansible-playbook -vvv output": first.stdout}
+    places.update(texts_of_tree(collection / "build"))
+    for configmap in _get(kube_api, "/api/v1/namespaces/%s/configmaps" % ns["state"])["items"]:
+        places["ConfigMap %s" % configmap["metadata"]["name"]] = json.dumps(configmap.get("data", {}))
+    scanned = assert_no_leak(secret_values_of(namespace_secrets), places)
+    assert scanned["values"] >= 8 and scanned["places"] > 20, scanned
 
     state = ns["state"]
     objectives = json.loads(_get(kube_api, "/api/v1/namespaces/%s/configmaps/lakehouse-platform-objectives"

@@ -168,5 +168,5 @@ def test_run_lock_is_exclusive_refusal_changes_nothing_and_stale_locks_are_taken
     takeover = k8s_playbook(tasks)
     third = result(takeover)
     assert third["lock"]["took_over"] == "alice/" + first["id"]
-    assert any("Taking over the stale run lock of alice/" in str(r.get("msg", "")) for r in takeover.results)
+    assert any("Taking over the stale run lock of alice/" in str(r.get("warnings", [])) for r in takeover.results)
     assert _lease(kube_api, kube_namespace) is None  # released by its holder at the end

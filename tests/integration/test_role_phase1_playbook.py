@@ -16,6 +16,7 @@ from tests.integration.fixtures.hive_metastore import HiveMetastoreServer
 from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
 from tests.integration.phase1_helpers import REPO_ROOT, create_rgw_user
+from tests.integration.leak_scan import assert_no_leak, secret_values_of, texts_of_tree
 
 LOCAL_CAPACITY = os.path.join(REPO_ROOT, "inventories", "local", "group_vars", "all", "capacity.yml")
 
@@ -101,17 +102,18 @@ def phase_env(kube_api, simulators_with_postgres, ceph_rgw, postgres, tmp_path):
 
 def test_phase1_playbook_renders_what_it_applies_and_completes_every_objective(phase_env):
     names, kube, build = phase_env["names"], phase_env["kube"], phase_env["build"]
-    render = run_phase(phase_env["inventory"], phase_env["env"], "-e", "platform_mode=render")
+    # -vvv in both modes: the leak scan below searches everything the runs printed
+    render = run_phase(phase_env["inventory"], phase_env["env"], "-e", "platform_mode=render", "-vvv")
     assert render.returncode == 0, render.stdout[-5000:] + render.stderr[-3000:]
     rendered = load_rendered(str(build / "phase1"))
     kinds = {kind for kind, _ns, _name in rendered}
     assert kinds == {"Namespace", "CephObjectStoreUser", "Cluster", "ScheduledBackup", "HelmRelease", "HelmRepository"}
+    places = {"render -vvv " + k: v for k, v in texts_of_tree(build).items()}
     shutil.rmtree(str(build))
 
-    first = run_phase(phase_env["inventory"], phase_env["env"])
+    first = run_phase(phase_env["inventory"], phase_env["env"], "-vvv")
     assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
-    for text in (phase_env["secret_key"], phase_env["owner_password"]):
-        assert text not in first.stdout and text not in first.stderr
+    places.update({"render -vvv output": render.stdout + render.stderr, "apply -vvv output": first.stdout + first.stderr})
 
     # the API server holds exactly the labelled objects render wrote
     for (kind, namespace, name), obj in rendered.items():
@@ -132,3 +134,15 @@ def test_phase1_playbook_renders_what_it_applies_and_completes_every_objective(p
     second = run_phase(phase_env["inventory"], phase_env["env"])
     assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
     assert recap_changed(second.stdout) == 0, second.stdout[-6000:]
+
+    # The leak scan: the S3 secret key, the database passwords (given and generated) and every other value of
+    # the Secrets in the run's namespaces appear nowhere the runs left text (output, files, state ConfigMaps).
+    secrets = [item.to_dict() for namespace in (names["platform"], names["rook"])
+               for item in kube.resources.get(api_version="v1", kind="Secret").get(namespace=namespace).items]
+    values = secret_values_of(secrets)
+    values.update({"rook user secret key": phase_env["secret_key"], "metastore owner password": phase_env["owner_password"]})
+    places.update({"apply " + k: v for k, v in texts_of_tree(build).items()})
+    for configmap in kube.resources.get(api_version="v1", kind="ConfigMap").get(namespace=names["state"]).items:
+        places["ConfigMap " + configmap.metadata.name] = json.dumps(configmap.to_dict().get("data") or {})
+    scanned = assert_no_leak(values, places)
+    assert scanned["values"] >= 4 and scanned["places"] > 10, scanned

@@ -107,3 +107,8 @@ def apply_conflict(conflicts):
                             for label, fields in by_manager.items())
     return ApiError(409, "Conflict", f"Apply failed with {count} conflict{'s' if count > 1 else ''}: {summary}",
                     {"causes": causes})
+
+
+def not_acceptable(accepted):
+    """406 when no media type of the Accept header can be served (negotiation.NewNotAcceptableError)."""
+    return ApiError(406, "NotAcceptable", "only the following media types are accepted: " + ", ".join(accepted))

@@ -12,7 +12,7 @@ import yaml
 
 from . import errors, serviceproxy
 from .api import WriteOptions
-from .protobuf import decode_object as decode_protobuf_object
+from . import protobuf
 from .discovery import (VERSION_INFO, api_versions, openapi_v2_protobuf, openapi_v3_group_version,
                         openapi_v3_root)
 from .selectors import ObjectFilter
@@ -38,6 +38,7 @@ def _truthy(value):
 class KubeAPIHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeapi-test"
+    _answer_type = protobuf.JSON  # the media type of answers; resource requests negotiate their own
 
     # The server object carries: api (KubeAPI), counters (RequestCounters), stopping (threading.Event).
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by BaseHTTPRequestHandler
@@ -61,9 +62,16 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send_json(self, code, body, warnings=()):
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        """Answer `body` as JSON, or as the YAML or protobuf a resource request negotiated (_answer_type)."""
+        media_type = self._answer_type
+        if media_type == protobuf.PROTOBUF:
+            payload = protobuf.encode_object(body)
+        elif media_type == protobuf.YAML:
+            payload = yaml.safe_dump(body, sort_keys=False).encode()
+        else:
+            payload = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", media_type)
         for warning in warnings:
             # RFC 7234 warning header as kube-apiserver sends it: 299 - "<text>"
             self.send_header("Warning", '299 - "%s"' % warning.replace('"', '\\"'))
@@ -77,8 +85,8 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         if not raw:
             return None
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-        if content_type == "application/vnd.kubernetes.protobuf":
-            return decode_protobuf_object(raw)  # kubectl's typed `create` commands
+        if content_type == protobuf.PROTOBUF:
+            return protobuf.decode_object(raw)  # client-go's typed clients (kubectl create, helm)
         if content_type in ("application/yaml", "application/x-yaml"):
             try:
                 return yaml.safe_load(raw)
@@ -112,6 +120,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
 
     # ---- dispatch --------------------------------------------------------------------------------
     def _dispatch(self):
+        self._answer_type = protobuf.JSON  # until a resource request negotiates its Accept header
         url = urlsplit(self.path)
         self.query = parse_qs(url.query, keep_blank_values=True)
         raw = self._read_body()
@@ -246,11 +255,16 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         def count(verb, is_dry_run=False):
             counters.record(verb, rtype.group, rtype.plural, sub, is_dry_run)
 
+        watching = method == "GET" and (request.legacy_watch or _truthy(self._param("watch")))
+        if sub in ("", "status", "scale"):
+            # An object's media type, negotiated before anything is read or written: a 406 changes nothing
+            # (errors after it are answered in it too). Other subresources (proxy, ...) are not objects.
+            offered = protobuf.offered_types(rtype, watching) if sub != "scale" else [protobuf.JSON, protobuf.YAML]
+            self._answer_type = protobuf.negotiate(self.headers.get("Accept"), offered, streaming=watching)
         if sub == "scale":
             return self._serve_scale(rtype, namespace, name, raw, dry_run, count)
 
         if method == "GET":
-            watching = request.legacy_watch or _truthy(self._param("watch"))
             if watching:
                 count("watch")
                 field_selector = self._param("fieldSelector")
