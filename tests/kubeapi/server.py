@@ -12,6 +12,7 @@ from .api import KubeAPI, WriteOptions
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
+from .rbac import Authorizer
 
 # libyaml's loader when available: the reference CRDs are ~2.5 MB of YAML.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,6 +65,7 @@ class KubeAPIServer:
         self._httpd.counters = self.counters
         self._httpd.stopping = threading.Event()
         self._httpd.access_log = access_log
+        self._httpd.authorizer = Authorizer(self.api)
         self._thread = None
         self._bootstrap(namespaces, crd_dirs)
 
