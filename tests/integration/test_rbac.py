@@ -131,3 +131,30 @@ def test_a_right_taken_out_fails_the_run_naming_verb_resource_and_namespace(depl
     assert refusal in run.stdout or plain in run.stdout, run.stdout[-5000:]
     denied = [row for row in _audit(kube_api, deployer["user"]) if not row["allowed"]]
     assert [(row["verb"], row["resource"], row["namespace"]) for row in denied] == [("create", "leases", ns["state"])]
+
+
+def test_render_writes_only_the_enabled_phases_rights_and_bad_phases_are_refused(tmp_path):
+    collection = copy_collection(tmp_path)
+    run = run_playbook(collection, "playbooks/rbac.yml", "-e", '{"deployer_rbac_phases": ["phase2"]}', check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    tree = collection / "build" / "rbac" / "deployer_rbac"
+    objects = [yaml.safe_load(path.read_text()) for path in sorted(tree.glob("*.yaml")) if path.name != "kustomization.yaml"]
+    roles = {o["metadata"]["namespace"]: o["rules"] for o in objects if o["kind"] == "Role"}
+    # phase 2: the Spark operator's two namespaces, Trino's (the platform namespace), the state namespace
+    assert sorted(roles) == ["data-platform", "lakehouse-system", "spark-jobs", "spark-operator"]
+    assert {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]} \
+        in roles["lakehouse-system"]
+    groups = {g for rules in roles.values() for rule in rules for g in rule["apiGroups"]}
+    assert not groups & {"postgresql.cnpg.io", "ceph.rook.io", "ray.io", "doris.selectdb.com"}  # other phases'
+    secret = next(o for o in objects if o["kind"] == "Secret")
+    assert secret["type"] == "kubernetes.io/service-account-token" and "data" not in secret
+    cluster = next(o for o in objects if o["kind"] == "ClusterRole")["rules"]
+    assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]} in cluster
+    bound = {o["roleRef"]["name"] for o in objects if o["kind"].endswith("Binding")}
+    assert bound == {o["metadata"]["name"] for o in objects if o["kind"] in ("Role", "ClusterRole")}
+
+    refused = run_playbook(collection, "playbooks/rbac.yml", "-e", '{"deployer_rbac_phases": ["phase9"]}',
+                           "-e", "platform_render_dir=%s" % (tmp_path / "refused"), check=False)
+    assert refused.returncode != 0
+    assert "deployer_rbac_phases must name phases of the catalog (phase1, phase2, phase3), got phase9" in refused.stdout
+    assert not (tmp_path / "refused").exists()
