@@ -138,7 +138,8 @@ def test_render_writes_only_the_enabled_phases_rights_and_bad_phases_are_refused
     run = run_playbook(collection, "playbooks/rbac.yml", "-e", '{"deployer_rbac_phases": ["phase2"]}', check=False)
     assert run.returncode == 0, run.stdout[-3000:]
     tree = collection / "build" / "rbac" / "deployer_rbac"
-    objects = [yaml.safe_load(path.read_text()) for path in sorted(tree.glob("*.yaml")) if path.name != "kustomization.yaml"]
+    objects = [yaml.safe_load(path.read_text()) for path in sorted(tree.glob("*.yaml"))
+               if path.name != "kustomization.yaml"]
     roles = {o["metadata"]["namespace"]: o["rules"] for o in objects if o["kind"] == "Role"}
     # phase 2: the Spark operator's two namespaces, Trino's (the platform namespace), the state namespace
     assert sorted(roles) == ["data-platform", "lakehouse-system", "spark-jobs", "spark-operator"]

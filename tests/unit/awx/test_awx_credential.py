@@ -34,10 +34,11 @@ def _credential_inputs(tmp_path, env):
 def test_the_credential_is_the_deployers_token_from_its_kubeconfig(tmp_path):
     ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     kubeconfig = tmp_path / "deployer.kubeconfig"
+    ca_data = base64.b64encode(ca.encode()).decode()
     kubeconfig.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "lakehouse-deployer",
         "clusters": [{"name": "prod", "cluster": {"server": "https://api.prod:6443",
-                                                  "certificate-authority-data": base64.b64encode(ca.encode()).decode()}}],
+                                                  "certificate-authority-data": ca_data}}],
         "users": [{"name": "lakehouse-deployer", "user": {"token": "deployer-token"}}],
         "contexts": [{"name": "lakehouse-deployer", "context": {"cluster": "prod", "user": "lakehouse-deployer"}}]}))
     inputs = _credential_inputs(tmp_path, {"LAKEHOUSE_DEPLOYER_KUBECONFIG": str(kubeconfig),

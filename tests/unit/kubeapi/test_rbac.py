@@ -151,7 +151,8 @@ def test_cluster_scope_group_subresource_and_missing_role_reason(server):
         f'customresourcedefinitions.apiextensions.k8s.io is forbidden: User "{user}" cannot list resource '
         '"customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope')
     assert body["details"] == {"group": "apiextensions.k8s.io", "kind": "customresourcedefinitions"}
-    grant(server, "runner-crd-read", [{"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
+    grant(server, "runner-crd-read", [{"apiGroups": ["apiextensions.k8s.io"],
+                                       "resources": ["customresourcedefinitions"],
                                        "verbs": ["get", "list", "watch"]}], sa=("team", "runner"))
     assert call(server, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", token=token)[0] == 200
     # a ClusterRole bound by a RoleBinding grants in that namespace only; subresources are their own resource
