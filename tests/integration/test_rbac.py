@@ -68,6 +68,10 @@ def deployer(kube_api, tmp_path_factory):
     _create(kube_api, "/api/v1/namespaces/%s/secrets" % ns["dp"], {
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
         "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    # Flux is installed (its namespace; the simulators act as its controllers)
+    status, body, _headers = kube_api.request("POST", "/api/v1/namespaces", {
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}})
+    assert status in (201, 409), body
     node = create_ready_node(kube_api, "rbac-" + suffix)
     try:
         yield {"collection": collection, "ns": ns, "kubeconfig": kubeconfig, "admin": admin,
@@ -153,6 +157,18 @@ def test_render_writes_only_the_enabled_phases_rights_and_bad_phases_are_refused
     assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]} in cluster
     bound = {o["roleRef"]["name"] for o in objects if o["kind"].endswith("Binding")}
     assert bound == {o["metadata"]["name"] for o in objects if o["kind"] in ("Role", "ClusterRole")}
+
+    # with the Flux driver: a Role in Flux's namespace to read its controllers, which the role does not create
+    flux = run_playbook(collection, "playbooks/rbac.yml", "-e", '{"deployer_rbac_phases": ["phase2"]}', "-e",
+                        "platform_chart_driver=flux platform_render_dir=%s" % (tmp_path / "flux"), check=False)
+    assert flux.returncode == 0, flux.stdout[-3000:]
+    flux_tree = tmp_path / "flux" / "rbac" / "deployer_rbac"
+    flux_role = yaml.safe_load((flux_tree / "role-lakehouse-deployer-flux-system.yaml").read_text())
+    assert flux_role["rules"] == [{"apiGroups": ["apps"], "resources": ["deployments"],
+                                   "verbs": ["get", "list", "watch"],
+                                   "resourceNames": ["source-controller", "helm-controller", "kustomize-controller"]}]
+    assert not (flux_tree / "namespace-flux-system.yaml").exists()
+    assert not list(tree.glob("*flux-system*"))  # the render driver reads no controllers
 
     refused = run_playbook(collection, "playbooks/rbac.yml", "-e", '{"deployer_rbac_phases": ["phase9"]}',
                            "-e", "platform_render_dir=%s" % (tmp_path / "refused"), check=False)

@@ -31,9 +31,11 @@ def test_every_rule_names_its_component_reason_and_namespace():
         assert rule["namespace"] == "cluster" or rule["namespace"] in settings, rule
         assert set(rule["verbs"]) <= VERBS and rule["resources"] and rule["apiGroups"], rule
         assert set(rule.get("phases", [])) <= set(catalog), rule
+        assert set(rule.get("drivers", [])) <= {"flux", "argocd", "helm"}, rule
         if rule["namespace"] == "cluster":
             assert rule["component"] == "platform", "component rights are namespaced: %s" % rule
     assert components <= {rule["component"] for rule in data["deployer_rbac_rules"]}
+    assert set(data["deployer_rbac_driver_namespace_settings"]) <= set(settings)
 
 
 def test_namespace_settings_fall_back_to_the_owning_roles_defaults():
@@ -45,6 +47,9 @@ def test_namespace_settings_fall_back_to_the_owning_roles_defaults():
         if name == "platform_state_namespace":  # a platform setting: the same expression as the manifests role's
             owner = _load(os.path.join(ROOT, "roles", "manifests", "defaults", "main.yml"))["manifests_state_namespace"]
             assert expression == owner
+            continue
+        if name == "platform_flux_namespace":  # read by phase_plan: platform_flux_namespace or flux-system
+            assert fallback == "'flux-system'"
             continue
         role = next(r for r in sorted(os.listdir(os.path.join(ROOT, "roles"))) if name.startswith(r + "_"))
         owner = _load(os.path.join(ROOT, "roles", role, "defaults", "main.yml"))[name]
