@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import errors
+from . import errors, serviceproxy
 from .api import WriteOptions
 from . import protobuf
 from . import rbac
@@ -126,9 +126,13 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query, keep_blank_values=True)
         raw = self._read_body()
         try:
+            if url.path.startswith("/_test/service-backends"):
+                return serviceproxy.serve_registration(self, url.path, raw)
             if url.path.startswith("/_test/"):
                 return self._test_endpoint(url.path, raw)
             self._authorizer().check(self.headers.get("Authorization"), self.command, url.path, self.query)
+            if serviceproxy.is_proxy_path(url.path):
+                return serviceproxy.serve(self, url, raw)
             request = self._route_resource(url.path)
             if request is None:
                 return self._discovery(url.path)
