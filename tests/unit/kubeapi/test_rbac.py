@@ -184,9 +184,13 @@ def test_cluster_scope_group_subresource_and_missing_role_reason(server):
             "namespace": "other", "name": "", "allowed": False} in audit
 
 
-def test_unknown_token_is_unauthorized_and_admin_is_unrestricted(server):
-    status, body = call(server, "GET", "/api/v1/namespaces", token="not-a-token")
+def test_a_deleted_service_accounts_token_is_unauthorized_and_admin_is_unrestricted(server):
+    token = _token_for(server, "other", "gone")
+    assert call(server, "GET", "/api/v1/namespaces/other/pods", token=token)[0] == 403
+    admin(server, "DELETE", "/api/v1/namespaces/other/serviceaccounts/gone")
+    status, body = call(server, "GET", "/api/v1/namespaces", token=token)
     assert (status, body) == (401, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                                     "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
     assert call(server, "GET", "/api/v1/namespaces", token="kubeapi-test-token")[0] == 200
+    assert call(server, "DELETE", "/api/v1/namespaces/team/configmaps/cfg", token="any-other-token")[0] == 200
     assert call(server, "DELETE", "/api/v1/namespaces/other/pods/p1")[0] == 200  # no header: the admin
