@@ -12,6 +12,7 @@ from .api import KubeAPI, WriteOptions
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
+from .rbac import Authorizer
 from .serviceproxy import ServiceBackends
 
 # libyaml's loader when available: the reference CRDs are ~2.5 MB of YAML.
@@ -65,6 +66,7 @@ class KubeAPIServer:
         self._httpd.counters = self.counters
         self._httpd.stopping = threading.Event()
         self._httpd.access_log = access_log
+        self._httpd.authorizer = Authorizer(self.api)
         self._httpd.service_backends = ServiceBackends()  # real local servers behind Services (serviceproxy)
         self._thread = None
         self._bootstrap(namespaces, crd_dirs)
