@@ -14,19 +14,10 @@ import pytest
 import yaml
 
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import ROOT, copy_collection, recap, run_playbook
+from tests.integration.phase_copy import ROOT, copy_collection, write_inventory, recap, run_playbook
 
 WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
 RULES = os.path.join(ROOT, "roles", "deployer_rbac", "vars", "main.yml")
-
-
-def _inventory(collection, name, variables):
-    inventory = collection / "inventories" / name
-    (inventory / "group_vars" / "all").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
-    return "inventories/" + name
 
 
 def _create(kube_api, path, body):
@@ -56,8 +47,8 @@ def deployer(kube_api, tmp_path_factory):
         "phase2_min_health_percent": 0,
         "deployer_rbac_phases": ["phase2"], "deployer_rbac_kubeconfig_path": kubeconfig,
     }
-    admin = _inventory(collection, "admin", dict(variables, platform_kubeconfig=kube_api.kubeconfig))
-    as_deployer = _inventory(collection, "deployer", dict(variables, platform_kubeconfig=kubeconfig))
+    admin = write_inventory(collection, "admin", dict(variables, platform_kubeconfig=kube_api.kubeconfig))
+    as_deployer = write_inventory(collection, "deployer", dict(variables, platform_kubeconfig=kubeconfig))
     for key in ("dp", "spark", "jobs"):
         _create(kube_api, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": ns[key], "annotations": WORKLOADS}})
@@ -115,8 +106,8 @@ def test_phase2_converges_with_the_deployer_token_only(deployer, kube_api, simul
         (ns["spark"], "helmreleases", "patch"), ("", "nodes", "list")}
 
 
-def test_a_right_taken_out_fails_the_run_naming_verb_resource_and_namespace(deployer, kube_api, simulators,
-                                                                             tmp_path):
+def test_a_right_taken_out_fails_the_run_naming_verb_resource_and_namespace(
+        deployer, kube_api, simulators, tmp_path):
     collection, ns = deployer["collection"], deployer["ns"]
     rules = yaml.safe_load(open(RULES))["deployer_rbac_rules"]
     kept = [rule for rule in rules if not (rule["resources"] == ["leases"] and rule["verbs"] == ["create"])]

@@ -100,7 +100,7 @@ def request_attributes(method, path, query):
         if verb in ("list", "watch") and not name:
             # a single-object list/watch names its object through the field selector (RequestInfo does so)
             for term in ((query.get("fieldSelector") or [""])[-1]).split(","):
-                key, _, value = term.partition("=")
+                key, _sep, value = term.partition("=")
                 value = value[1:] if value.startswith("=") else value  # "==" is "=" too
                 if key == "metadata.name" and value:
                     name = value
@@ -169,7 +169,7 @@ class Authorizer:
     def authenticate(self, authorization):
         if not authorization:
             return ADMIN
-        scheme, _, token = authorization.partition(" ")
+        scheme, _sep, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return ADMIN  # basic/client-cert style credentials are not modelled: the fixture's admin
@@ -271,7 +271,6 @@ class Authorizer:
                                "", WriteOptions(manager="kube-controller-manager"))
             except errors.ApiError:
                 pass  # deleted meanwhile
-
 
     # ---- /_test/ endpoints -------------------------------------------------------------------
     def test_endpoint(self, method, path, body):

@@ -43,8 +43,8 @@ def test_the_credential_is_the_deployers_token_from_its_kubeconfig(tmp_path):
         "contexts": [{"name": "lakehouse-deployer", "context": {"cluster": "prod", "user": "lakehouse-deployer"}}]}))
     inputs = _credential_inputs(tmp_path, {"LAKEHOUSE_DEPLOYER_KUBECONFIG": str(kubeconfig),
                                            "K8S_BEARER_TOKEN": "admin-token"})
-    assert (inputs["host"], inputs["bearer_token"], inputs["ssl_ca_cert"]) == ("https://api.prod:6443",
-                                                                              "deployer-token", ca)
+    expected = ("https://api.prod:6443", "deployer-token", ca)
+    assert (inputs["host"], inputs["bearer_token"], inputs["ssl_ca_cert"]) == expected
 
 
 def test_without_a_deployer_kubeconfig_the_environment_token_is_used(tmp_path):

@@ -143,8 +143,8 @@ def test_token_secret_user_is_authorized_by_roles_and_bindings(server):
 
 def test_cluster_scope_group_subresource_and_missing_role_reason(server):
     token = "registered-" + "x" * 20
-    assert call(server, "POST", "/_test/tokens", {"token": token, "namespace": "team",
-                                                    "serviceAccount": "runner"})[0] == 201
+    registration = {"token": token, "namespace": "team", "serviceAccount": "runner"}
+    assert call(server, "POST", "/_test/tokens", registration)[0] == 201
     user = "system:serviceaccount:team:runner"
     status, body = call(server, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", token=token)
     assert status == 403 and body["message"] == (
