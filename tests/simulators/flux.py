@@ -10,6 +10,9 @@ Failure mode: Ready=False/InstallFailed (UpgradeFailed) with Reconciling=True/Pr
 after another delay Stalled=True/RetriesExceeded with Reconciling removed (remediation retries exhausted).
 `flap` alternates between a successful release and a failed one (without stalling).
 
+spec.targetNamespace: the chart's workloads go there; with spec.install.createNamespace the namespace is created
+first (helm install --create-namespace), otherwise it must exist.
+
 spec.dependsOn: nothing is released while a listed HelmRelease is not Ready at its own generation;
 meanwhile Ready=False/DependencyNotReady, as helm-controller reports it.
 """
@@ -208,7 +211,11 @@ class HelmReleaseController(Controller):
         if not names:
             return True
         chart, version = chart_of(hr)
-        desired = [chart_workloads.deployment(n, target_namespace(hr), release_name(hr),
+        target = target_namespace(hr)
+        if target != namespace_of(hr) and ((hr.get("spec") or {}).get("install") or {}).get("createNamespace"):
+            # helm install --create-namespace, as helm-controller runs it for spec.install.createNamespace
+            self.kube.create_if_absent({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": target}})
+        desired = [chart_workloads.deployment(n, target, release_name(hr),
                                               f"registry.invalid/{chart}:{version}", replicas, requests,
                                               owner_labels(hr)) for n in names]
         live = chart_workloads.ensure(self.kube, desired)
