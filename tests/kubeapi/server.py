@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 import yaml
 
 from .api import KubeAPI, WriteOptions
+from . import faults
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
@@ -64,6 +65,7 @@ class KubeAPIServer:
         self._httpd.counters = self.counters
         self._httpd.stopping = threading.Event()
         self._httpd.access_log = access_log
+        faults.install(self._httpd)
         self._thread = None
         self._bootstrap(namespaces, crd_dirs)
 
@@ -92,16 +94,16 @@ class KubeAPIServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="kubeapi", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="kubeapi", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self):
-        self._httpd.serve_forever(poll_interval=0.2)
+        faults.serve(self._httpd, poll_interval=0.2)  # comes back after an injected restart
 
     def stop(self):
         self._httpd.stopping.set()
+        self._httpd.faults.resumed.wait(30)  # an injected restart under way finishes first
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
