@@ -12,7 +12,7 @@ Set over HTTP (the server may run in another process):
 
 RULE: {"code": 500 | 502 | 503 | 504 | 429 | 409, "every": N (every Nth matching request) or
 "probability": p (seeded), "verbs": [...], "resources": ["secrets", "leases.coordination.k8s.io"],
-"namespace": ..., "name": ..., "dry_run": true/false, "limit": most hits, "retry_after": seconds (429),
+"namespace": ... (or "namespaces": [...]), "name": ..., "dry_run": true/false, "limit": most hits, "retry_after": seconds (429),
 "after": true (perform the request, then answer the error instead: the client cannot tell whether it was done;
 not for watches)}. Verbs: get, list, watch, create, update, patch, delete, deletecollection.
 
@@ -83,7 +83,7 @@ class Rule:
             self.every = 1
         self.verbs = set(spec.get("verbs") or [])
         self.resources = set(spec.get("resources") or [])
-        self.namespace = spec.get("namespace")
+        self.namespaces = set(spec.get("namespaces") or ([spec["namespace"]] if spec.get("namespace") is not None else []))
         self.name = spec.get("name")
         self.dry_run = spec.get("dry_run")
         self.limit = spec.get("limit")
@@ -98,7 +98,7 @@ class Rule:
             return False
         if self.resources and resource not in self.resources and _qualified(resource, group) not in self.resources:
             return False
-        if self.namespace is not None and namespace != self.namespace:
+        if self.namespaces and namespace not in self.namespaces:
             return False
         if self.name is not None and name != self.name:
             return False
