@@ -346,11 +346,11 @@ class ObjectFeed(object):
                     continue
                 listed = True
             seconds = max(1, min(MAX_WATCH_SECONDS, int(self._remaining()) + 1))
-            self._stream = self._client.watch(
-                self._api_version, self._kind, namespace=self._namespace, name=self._name,
-                resource_version=resource_version, timeout=seconds,
-            )
             try:
+                self._stream = self._client.watch(
+                    self._api_version, self._kind, namespace=self._namespace, name=self._name,
+                    resource_version=resource_version, timeout=seconds,
+                )
                 for event_type, obj in self._stream:
                     self.watching = True
                     failures = 0
