@@ -287,7 +287,8 @@ class KubeClient(object):
                         e.lakehouse_attempts = attempts
                         raise
                 elif last:
-                    error = KubeError("%s failed after %d attempts: last error: %s" % (what, attempts, describe_failure(e)))
+                    error = KubeError("%s failed after %d attempts: last error: %s"
+                                      % (what, attempts, describe_failure(e)))
                     error.connection = True
                     raise error
                 self.retried.append((what, describe_failure(e)))
