@@ -13,7 +13,7 @@ import yaml
 
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
 from tests.integration.phase_copy import copy_collection, recap, run_playbook
-from tests.kubeapi.faults import clear_faults, fault_report, set_faults
+from tests.kubeapi.faults import clear_faults, set_faults
 
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/%s/leases/lakehouse-platform-run"
 

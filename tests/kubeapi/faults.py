@@ -43,27 +43,27 @@ def _qualified(resource, group):
 
 
 def fault_status(code, resource, group, name, retry_after=1):
-    """The Status body kube-apiserver answers for an injected error of this code."""
+    """The Status body kube-apiserver answers for an error of this code (apimachinery's errors.New* shapes:
+    a 429 or 500 comes from a filter that names no object; a 409 Conflict names it)."""
     qualified = _qualified(resource, group)
-    details = {"kind": resource}
-    if name:
-        details["name"] = name
-    if group:
-        details["group"] = group
+    details = None
     if code == 500:
         message = "Internal error occurred: injected fault (test server)"
-        details["causes"] = [{"message": "injected fault (test server)"}]
+        details = {"causes": [{"message": "injected fault (test server)"}]}
     elif code == 429:
         message = "Too many requests, please try again later."
-        details["retryAfterSeconds"] = retry_after
+        details = {"retryAfterSeconds": retry_after}
     elif code == 409:
         message = (f'Operation cannot be fulfilled on {qualified} "{name}": the object has been modified; '
                    "please apply your changes to the latest version and try again")
+        details = {"name": name, "kind": resource}
+        if group:
+            details["group"] = group
     elif code == 503:
         message = "The server is currently unable to handle the request (injected fault)"
     elif code == 504:
         message = "Timeout: request did not complete within the allowed duration (injected fault)"
-        details["retryAfterSeconds"] = retry_after
+        details = {"retryAfterSeconds": retry_after}
     else:
         message = f"injected HTTP {code} (test server)"
     return errors.ApiError(code, _REASONS.get(code, "InternalError"), message, details).status()

@@ -51,7 +51,7 @@ def test_every_nth_matching_request_gets_a_429_with_retry_after(server):
     assert headers["Retry-After"] == "3"
     assert body == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                     "message": "Too many requests, please try again later.", "reason": "TooManyRequests",
-                    "details": {"kind": "namespaces", "name": "default", "retryAfterSeconds": 3}, "code": 429}
+                    "details": {"retryAfterSeconds": 3}, "code": 429}
 
 
 def test_500_and_409_bodies_are_kube_apiserver_statuses(server):
