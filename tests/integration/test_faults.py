@@ -5,6 +5,10 @@ Each test clears its fault rules afterwards; rules are limited to the test's nam
 session runs is hit. The fault report (what was injected, how often) is printed for the record.
 """
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,6 +16,7 @@ import pytest
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import kube
 from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import ObjectFeed, wait_for
+from tests.integration.fixtures.kube import REPO_ROOT
 from tests.integration.kube_status import kube_client, patch_status
 from tests.kubeapi.faults import clear_faults, fault_report, request_drop_watches, request_restart, set_faults
 
@@ -122,6 +127,79 @@ def test_waiter_survives_a_server_restart_during_the_wait(kube_api, kube_namespa
     assert feeds[0].rewatches >= 1 and not feeds[0].polling
     # Stored state survived the restart, as etcd's does.
     assert kube_api.request("GET", "/api/v1/namespaces/" + kube_namespace)[0] == 200
+
+
+class RestartableServer:
+    """A test server process of this test's own, with --state-file, that can be stopped and started again on
+    the same port (no CRDs: core kinds only, so it starts in about a second)."""
+
+    def __init__(self, workdir):
+        self.workdir = str(workdir)
+        self.kubeconfig = os.path.join(self.workdir, "kubeconfig")
+        self.state_file = os.path.join(self.workdir, "state.json")
+        self.ready_file = os.path.join(self.workdir, "ready")
+        self.port = 0
+        self.process = None
+        self.start()
+
+    def start(self):
+        if os.path.exists(self.ready_file):
+            os.remove(self.ready_file)
+        self.log = open(os.path.join(self.workdir, "kubeapi.log"), "a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.kubeapi", "--port", str(self.port), "--kubeconfig", self.kubeconfig,
+             "--ready-file", self.ready_file, "--state-file", self.state_file], cwd=REPO_ROOT,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.ready_file):
+            assert self.process.poll() is None and time.monotonic() < deadline, "test server did not start"
+            time.sleep(0.05)
+        with open(self.ready_file) as handle:
+            self.url = handle.read().strip()
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=20)
+        self.log.close()
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        import urllib.request
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def test_waiter_survives_a_server_process_restart_with_its_state_kept(tmp_path):
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+    server = RestartableServer(tmp_path)
+    try:
+        path = "/api/v1/namespaces/default/configmaps"
+        created = server.request("POST", path, {"metadata": {"name": "job"}, "data": {"state": "running"}})
+        client = kube.KubeClient(get_api_client(kubeconfig=server.kubeconfig))
+        feeds = []
+
+        def steer():
+            time.sleep(0.7)
+            server.stop()  # the process ends, its state is written
+            time.sleep(0.5)  # connections refused meanwhile
+            server.start()  # a new process on the same port, the state read back
+            server.request("PATCH", path + "/job", {"data": {"state": "done"}}, "application/merge-patch+json")
+
+        thread = _later(0, steer)
+        result = wait_for(client, "v1", "ConfigMap", "job", "default", lambda o: o["data"]["state"] == "done",
+                          timeout=60, feed_factory=_feed_recorder(feeds))
+        thread.join(30)
+        assert result.obj["data"]["state"] == "done"
+        assert result.obj["metadata"]["uid"] == created["metadata"]["uid"], "the same object, kept across restart"
+        assert int(result.obj["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+        assert feeds[0].rewatches >= 1 and not feeds[0].polling
+    finally:
+        server.stop()
 
 
 # -- the client: retries, and the create that already happened ----------------------------------------------------

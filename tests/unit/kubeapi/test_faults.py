@@ -130,3 +130,30 @@ def test_restart_refuses_connections_then_listens_on_the_same_port_with_the_stat
             time.sleep(0.1)
     assert status == 200 and server.port == port
     assert fault_report(server.url)["restarts"] == 1
+
+
+def test_state_file_round_trip_keeps_objects_revision_and_crd_types(server, tmp_path):
+    from tests.kubeapi import persist
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+    assert call(server, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    status, widget, _ = call(server, "POST", "/apis/example.com/v1/namespaces/default/widgets",
+                             {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+    assert status == 201
+    path = str(tmp_path / "state.json")
+    persist.dump(server.api, path)
+    revision = server.api.store.revision
+    again = KubeAPIServer(namespaces=()).start()
+    try:
+        persist.load(again.api, path)
+        status, body, _ = call(again, "GET", "/apis/example.com/v1/namespaces/default/widgets/w")
+        assert status == 200 and body["metadata"]["uid"] == widget["metadata"]["uid"]
+        assert body["metadata"]["resourceVersion"] == widget["metadata"]["resourceVersion"]
+        assert again.api.store.revision == revision
+        assert call(again, "GET", "/api/v1/namespaces/default")[0] == 200
+    finally:
+        again.stop()
