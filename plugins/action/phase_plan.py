@@ -13,17 +13,30 @@ __metaclass__ = type
 
 import getpass
 import os
+import re
 
+from ansible import context
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.parsing.splitter import parse_kv
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lakehouse.platform.plugins.module_utils import phase_catalog
+from ansible_collections.lakehouse.platform.plugins.module_utils import option_rules, phase_catalog
+from ansible_collections.lakehouse.platform.plugins.module_utils.driver_prerequisites import (
+    driver_prerequisites,
+    helm_binary_problem,
+)
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
 DRIVERS = ("helm", "flux", "argocd", "render")
+OVERRIDE = "platform_override_reason"
+_VARIABLE = re.compile(r"[a-z_][a-z0-9_]*")
+# Variables a role default may read that are Ansible's or the play's, not the user's settings.
+_NOT_SETTINGS = frozenset(["omit", "inventory_dir", "inventory_file", "inventory_hostname", "playbook_dir", "role_path",
+                           "groups", "group_names", "hostvars", "vars", "platform_phase", "platform_catalog",
+                           "platform_plan", "platform_component_stage"])
 
 
 def _login_name():
@@ -32,6 +45,63 @@ def _login_name():
         return getpass.getuser()
     except Exception:  # pylint: disable=broad-except
         return ""
+
+
+def override_reason_as_written(extra_vars_options):
+    """The whole reason of ``-e platform_override_reason="two words"``.
+
+    The shell removes the quotes, so ansible-playbook reads ``platform_override_reason=two words`` as key=value
+    pairs and keeps only "two" (the rest lands in ``_raw_params``). Such an option holds one variable: all of it
+    after the ``=`` is the reason. None when no -e option is written that way.
+    """
+    reason = None
+    for option in extra_vars_options or ():
+        text = str(option)
+        if not text.startswith(OVERRIDE + "="):
+            continue
+        parsed = parse_kv(text)
+        if set(parsed) - set([OVERRIDE, "_raw_params"]):
+            reason = parsed.get(OVERRIDE)  # several variables in one option: key=value as ansible reads it
+            continue
+        value = text[len(OVERRIDE) + 1:].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        reason = value
+    return reason
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            for text in _strings(item):
+                yield text
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            for text in _strings(item):
+                yield text
+    elif isinstance(value, str):
+        yield value
+
+
+def origin(name, defaults, given, depth=0):
+    """The variables the user set that a role default is made from (``s3_storage_warehouse_bucket`` comes from
+    ``platform_s3_warehouse_bucket``), so a refusal can name the option as the user spells it."""
+    if name in given or name not in defaults or depth > 3:
+        return []
+    found = []
+    for text in _strings(defaults[name]):
+        if "{" not in text:
+            continue
+        for ref in _VARIABLE.findall(text):
+            if ref == name or ref in found:
+                continue
+            if ref in _NOT_SETTINGS or ref.startswith("ansible_"):
+                continue
+            if ref in given:
+                found.append(ref)
+            elif ref in defaults:
+                found.extend(r for r in origin(ref, defaults, given, depth + 1) if r not in found)
+    return found
 
 
 class ActionModule(ActionBase):
@@ -48,19 +118,62 @@ class ActionModule(ActionBase):
         data = self._loader.load_from_file(path, trusted_as_template=True)
         return data or {}
 
-    def _argument_errors(self, roles_dir, component, templar, merged):
-        """Errors of the component's inputs against its role's argument spec (entry point main)."""
+    def _main_spec(self, roles_dir, component):
+        """The options of the role's argument spec, entry point main ({} without one)."""
         path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
         if not os.path.exists(path):
-            return []
+            return {}
         specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
-        spec = (specs.get("main") or {}).get("options") or {}
+        return (specs.get("main") or {}).get("options") or {}
+
+    def _argument_errors(self, roles_dir, component, templar, merged, defaults, given):
+        """Errors of the component's inputs against its role's argument spec (entry point main) and the rules of
+        option_rules, each naming the option, its value and the rule."""
+        spec = self._main_spec(roles_dir, component)
         provided = {}
-        for name in spec:
+        unreadable = []
+        for name in sorted(set(spec) | option_rules.option_names(component)):
             if name in merged:
-                provided[name] = templar.template(merged[name])
-        outcome = ArgumentSpecValidator(spec).validate(provided)
-        return ["%s: %s" % (component, error) for error in outcome.error_messages]
+                try:
+                    provided[name] = templar.template(merged[name])
+                except Exception as err:  # pylint: disable=broad-except
+                    unreadable.append("%s cannot be read: %s" % (name, err))
+        outcome = ArgumentSpecValidator(spec).validate(dict((k, v) for k, v in provided.items() if k in spec))
+        values = dict(provided)
+        values.update((k, v) for k, v in outcome.validated_parameters.items() if k in provided)
+        errors = list(outcome.error_messages)
+        bad = set(re.findall(r"(?:argument '|value of )([a-z0-9_]+)", " ".join(errors)))
+        for sentence in option_rules.errors(component, dict((k, v) for k, v in values.items() if k not in bad)):
+            top = re.match(r"[a-z0-9_]+", sentence)
+            sources = origin(top.group(0), defaults, given) if top else []
+            if sources:
+                sentence += " (from %s)" % ", ".join("%s=%r" % (s, templar.template(given[s])) for s in sources)
+            errors.append(sentence)
+        # A setting made from a malformed one (postgres_budget from postgres_storage_size) cannot be read either:
+        # the malformed one is the error to name.
+        return ["%s: %s" % (component, error) for error in (errors or unreadable)]
+
+    def _unknown_enabled(self, roles_dir, phases):
+        """-e <name>_enabled=... whose <name> is no component and no option of one: a typo (icebrg_enabled) would
+        leave the component it meant enabled."""
+        try:
+            from ansible.utils.vars import load_extra_vars
+            extra = load_extra_vars(self._loader)
+        except Exception:  # pylint: disable=broad-except
+            return []
+        names = [k for k in extra if k.endswith("_enabled") and not k.startswith(("platform_", "ansible_"))]
+        if not names:
+            return []
+        components = set()
+        for entry in phases.values():
+            components.update(entry["components"])
+        options = set()
+        for component in components:
+            options.update(self._role_defaults(roles_dir, component))
+            options.update(self._main_spec(roles_dir, component))
+        unknown = sorted(n for n in names if n[:-len("_enabled")] not in components and n not in options)
+        return ["%s: names no component; <component>_enabled takes one of %s" % (n, ", ".join(sorted(components)))
+                for n in unknown]
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -97,8 +210,13 @@ class ActionModule(ActionBase):
         entry = phases[phase]
         deploy, rollback = phase_catalog.select(entry, run_tags, skip_tags)
 
+        unknown_enabled = self._unknown_enabled(roles_dir, phases)
+        if unknown_enabled:
+            return dict(failed=True, argument_errors=unknown_enabled,
+                        msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(unknown_enabled)))
+
         enabled = []
-        budgets = {}
+        settings = {}
         for component in entry["components"]:
             defaults = self._role_defaults(roles_dir, component)
             merged = dict(defaults)
@@ -109,9 +227,37 @@ class ActionModule(ActionBase):
                 flag = boolean(templar.template(merged[name]), strict=False) if name in merged else True
             except Exception as err:  # pylint: disable=broad-except
                 return dict(failed=True, msg="%s: %s cannot be read: %s" % (component, name, err))
-            if not flag:
+            if flag:
+                enabled.append(component)
+                settings[component] = (defaults, merged, templar)
+
+        # Every input of every component the run deploys is checked now, before anything is touched (the budgets
+        # below are made from these settings: a malformed one would otherwise be named by its budget).
+        errors = []
+        for component in deploy:
+            if component not in enabled:
                 continue
-            enabled.append(component)
+            defaults, merged, templar = settings[component]
+            try:
+                errors.extend(self._argument_errors(roles_dir, component, templar, merged, defaults, task_vars))
+            except Exception as err:  # pylint: disable=broad-except
+                errors.append("%s: its settings cannot be read: %s" % (component, err))
+        # A catalog step <component>/<part> hands <part> to the role as <component>_stage: one of its choices.
+        for stage in entry["stages"]:
+            for step in stage["steps"]:
+                if step["part"] == "all" or step["component"] not in settings or step["component"] not in deploy:
+                    continue
+                choices = (self._main_spec(roles_dir, step["component"]).get(step["component"] + "_stage") or {}).get("choices")
+                if choices is not None and step["part"] not in [str(c) for c in choices]:
+                    errors.append("%s: stage %d of the catalog runs part %r; %s_stage takes %s" % (
+                        step["component"], stage["index"], step["part"], step["component"], ", ".join(map(str, choices))))
+        if errors:
+            return dict(failed=True, argument_errors=errors,
+                        msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
+
+        budgets = {}
+        for component in enabled:
+            defaults, merged, templar = settings[component]
             budget_name = component + "_budget"
             if budget_name in merged:
                 try:
@@ -121,21 +267,10 @@ class ActionModule(ActionBase):
             else:
                 budgets[component] = ""
 
-        # Every input of every component the run deploys is checked now, before anything is touched.
-        errors = []
-        for component in deploy:
-            if component not in enabled:
-                continue
-            merged = dict(self._role_defaults(roles_dir, component))
-            merged.update(task_vars)
-            templar = self._templar.copy_with_new_env(available_variables=merged)
-            try:
-                errors.extend(self._argument_errors(roles_dir, component, templar, merged))
-            except Exception as err:  # pylint: disable=broad-except
-                errors.append("%s: its settings cannot be read: %s" % (component, err))
-        if errors:
-            return dict(failed=True, argument_errors=errors,
-                        msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
+        # -e platform_override_reason="two words" as the documentation writes it: keep the whole reason.
+        override_reason = override_reason_as_written(context.CLIARGS.get("extra_vars") if context.CLIARGS else None)
+        if override_reason is None:
+            override_reason = self._templar.template(task_vars.get(OVERRIDE, "")) or ""
 
         # What the phase needs from earlier phases (catalog "requires"), named with the variables of the role that
         # makes it (inventory first, then that role's defaults); preflight checks each in apply mode.
@@ -157,6 +292,25 @@ class ActionModule(ActionBase):
                 except Exception as err:  # pylint: disable=broad-except
                     return dict(failed=True, msg="%s: requires[%d] (%s) cannot be read: %s" % (phase, index, need.get("what"), err))
             prerequisites.append(resolved)
+
+        # What the chart driver of an apply run runs on: its CRDs and controllers on the cluster (checked by
+        # preflight with the prerequisites above, before the lock), the helm binary on this controller (now).
+        selected = [c for c in deploy if c in enabled]
+        effective_driver = driver or ("render" if mode == "render" else "flux")
+        if mode == "apply" and selected:
+            if effective_driver == "helm":
+                problem = helm_binary_problem()
+                if problem:
+                    return dict(failed=True, msg="%s: %s; nothing was changed" % (phase, problem))
+            try:
+                flux_namespace = self._templar.template(task_vars.get("platform_flux_namespace") or "flux-system")
+                argocd_namespace = self._templar.template(
+                    task_vars.get("chart_release_argocd_namespace") or "argocd")
+                kustomize = any(boolean(settings[c][2].template(settings[c][1][c + "_flux_kustomize"]), strict=False)
+                                for c in selected if c + "_flux_kustomize" in settings[c][1])
+            except Exception as err:  # pylint: disable=broad-except
+                return dict(failed=True, msg="%s: the chart driver's settings cannot be read: %s" % (phase, err))
+            prerequisites.extend(driver_prerequisites(effective_driver, flux_namespace, argocd_namespace, kustomize))
 
         stages = []
         last_stage = {}
@@ -189,6 +343,7 @@ class ActionModule(ActionBase):
             "health_target_percent": entry["health_target_percent"],
             "run_tags": run_tags,
             "login": _login_name(),
+            "override_reason": str(override_reason),
             "skip_tags": skip_tags,
         }
         # Facts outlive their play: in site.yml, one phase's failure and checks must not reach the next one's.

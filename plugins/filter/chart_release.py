@@ -65,7 +65,9 @@ def chart_release_objects(release, driver=None, mode="render"):
 
     ``release``: name, namespace, repo_url, chart, version, values; optional repo_name, repo_namespace,
     interval, install_retries, upgrade_retries, depends_on, argocd_namespace, argocd_project,
-    argocd_destination_server, component (named in errors).
+    argocd_destination_server, target_namespace (where the chart's objects go when not in ``namespace``: Flux
+    spec.targetNamespace with install.createNamespace, Argo CD destination.namespace), component (named in
+    errors).
     """
     driver = chart_release_driver(driver, mode)
     r = _checked(release, driver)
@@ -74,6 +76,7 @@ def chart_release_objects(release, driver=None, mode="render"):
     repo_url = str(r["repo_url"])
     is_oci = repo_url.startswith("oci://")
     name, namespace = str(r["name"]), str(r["namespace"])
+    target = str(r.get("target_namespace") or "")
     if driver == "argocd":
         return [{
             "apiVersion": "argoproj.io/v1alpha1",
@@ -87,7 +90,7 @@ def chart_release_objects(release, driver=None, mode="render"):
                     "targetRevision": str(r["version"]),
                     "helm": {"releaseName": name, "valuesObject": r.get("values") or {}},
                 },
-                "destination": {"server": str(r["argocd_destination_server"]), "namespace": namespace},
+                "destination": {"server": str(r["argocd_destination_server"]), "namespace": target or namespace},
                 "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "syncOptions": ["CreateNamespace=true"]},
             },
         }]
@@ -115,6 +118,10 @@ def chart_release_objects(release, driver=None, mode="render"):
             "values": r.get("values") or {},
         },
     }
+    # The chart's objects in another namespace than the HelmRelease: Flux creates it on install.
+    if target and target != namespace:
+        helmrelease["spec"]["targetNamespace"] = target
+        helmrelease["spec"]["install"]["createNamespace"] = True
     # spec.dependsOn only when the release has dependencies (an empty list would still be a diff).
     if r["depends_on"]:
         helmrelease["spec"]["dependsOn"] = [dict(d) for d in r["depends_on"]]

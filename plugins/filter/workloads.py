@@ -62,13 +62,18 @@ def prerequisites_missing(results):
         item = result.get("item") or {}
         where = "%s %s%s" % (item.get("kind", "?"), (item.get("namespace") + "/") if item.get("namespace") else "", item.get("name", "?"))
         resources = result.get("resources") or []
+        how = (" (%s)" % item["how"]) if item.get("how") else ""
         if result.get("failed"):
-            missing.append("%s (%s): cannot be read: %s" % (item.get("what", where), where, result.get("msg", "")))
+            missing.append("%s (%s): cannot be read: %s%s" % (item.get("what", where), where, result.get("msg", ""), how))
         elif not resources:
-            missing.append("%s (%s): not found" % (item.get("what", where), where))
+            missing.append("%s (%s): not found%s" % (item.get("what", where), where, how))
         elif item.get("ready"):
             obj = resources[0]
-            if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+            if obj.get("kind") == "CustomResourceDefinition":
+                conditions = (obj.get("status") or {}).get("conditions") or []
+                established = [c for c in conditions if c.get("type") == "Established"]
+                problem = "" if not established or established[0].get("status") == "True" else "not Established"
+            elif obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
                 problem = workload_problem(obj)
             elif obj.get("kind") == "Endpoints":
                 ready_addresses = [a for subset in obj.get("subsets") or [] for a in subset.get("addresses") or []]
@@ -78,7 +83,7 @@ def prerequisites_missing(results):
                 ready = [c for c in conditions if c.get("type") == "Ready"]
                 problem = "" if ready and ready[0].get("status") == "True" else "no Ready=True condition"
             if problem:
-                missing.append("%s (%s): %s" % (item.get("what", where), where, problem))
+                missing.append("%s (%s): %s%s" % (item.get("what", where), where, problem, how))
     return missing
 
 

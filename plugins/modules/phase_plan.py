@@ -20,8 +20,12 @@ description:
     C(<component>_enabled) and C(<component>_budget) from the play's variables (inventory, extra vars)
     or else from the role's C(defaults/main.yml).
   - Fails before anything is changed when a tag is unknown to every phase (a typo), when the catalog breaks
-    a rule, or when a setting of a component the run deploys does not match its role's argument spec
-    (entry point C(main)); the message names the component and the option.
+    a rule, when an extra variable C(<name>_enabled) names no component, or when a setting of a component the
+    run deploys does not match its role's argument spec (entry point C(main)) or the rules of
+    C(module_utils/option_rules) (quantities, counts, URLs, names, ranges); the message names the component, the
+    option as the user spells it (and the C(platform_*) variable a role default was made from), the value and the rule.
+  - Keeps the whole reason of C(-e platform_override_reason="two words") (ansible-playbook itself keeps the first
+    word of such key=value text) for preflight.
   - Written for this collection because no library plans Ansible runs from a data catalog; the argument
     checks use ansible-core's own C(ArgumentSpecValidator).
   - The action plugin does the work; this file holds its documentation.
@@ -106,12 +110,15 @@ plan:
     budgets:
       description: The budget of every enabled component.
       type: dict
+    override_reason:
+      description: C(platform_override_reason) as written on the command line (the whole reason), else as set.
+      type: str
   sample:
     phase: phase3
     selected: [doris]
     stages: [{index: 1, components: [doris], steps: [{component: doris, part: "1", objective: "3.2"}]}]
 argument_errors:
-  description: Every setting that does not match its role's argument spec, each naming the component first.
+  description: Every setting that breaks its role's argument spec or a rule of option_rules, each naming the component first.
   returned: failure
   type: list
   elements: str

@@ -45,6 +45,44 @@ options:
       - Pods bound to other nodes are counted in RV(totals.pods_on_unlisted_nodes).
     type: dict
     default: {}
+  prerequisites:
+    description:
+      - Objects the run needs to exist before it writes anything (what earlier phases deploy, the chart
+        driver's CRDs and controllers), read in the same call so a preflight costs one module run. Each is
+        returned in RV(prerequisites) as found (or not); M(lakehouse.platform.platform_capacity_info) does not
+        judge them, the caller does (the C(lakehouse.platform.prerequisites_missing) filter).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      what:
+        description: What the object is, for messages (V(Hive Metastore), V(Flux helm-controller)).
+        type: str
+      api_version:
+        description: API version of the object.
+        type: str
+        required: true
+      kind:
+        description: Kind of the object.
+        type: str
+        required: true
+      name:
+        description: Name of the object.
+        type: str
+        required: true
+      namespace:
+        description: Namespace of a namespaced object.
+        type: str
+      ready:
+        description: Whether the caller also wants it ready (passed back in RV(prerequisites[].item)).
+        type: bool
+        default: false
+      how:
+        description: How a user provides it when it is missing (passed back for the message).
+        type: str
+      component:
+        description: The component that makes it (the phase catalog's C(requires)), passed back.
+        type: str
   budget:
     description:
       - Planned pods to fit onto the free resources of the schedulable nodes. Each entry is one pod shape
@@ -124,6 +162,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+prerequisites:
+  description:
+    - One entry per O(prerequisites) item, in order, shaped like a result of a M(kubernetes.core.k8s_info) loop.
+    - C(item) is the requested item, C(resources) holds the object when it exists (else is empty), C(failed)
+      and C(msg) say why it could not be read (a refused request, for example). An object whose kind the server does not serve (its CRD is not installed) is simply not found.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"item": {"what": "Flux helm-controller", "kind": "Deployment", "name": "helm-controller"},
+            "resources": [], "failed": false}]
 nodes:
   description: One entry per node (sorted by name), schedulable or not.
   returned: always
@@ -294,6 +342,7 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.capacity import
     parse_budget,
 )
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
+    KindNotFound,
     KubeClient,
     KubeError,
     kube_argument_spec,
@@ -317,6 +366,21 @@ def argument_spec():
             ),
         ),
         include_pods=dict(type="bool", default=False),
+        prerequisites=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                what=dict(type="str"),
+                api_version=dict(type="str", required=True),
+                kind=dict(type="str", required=True),
+                name=dict(type="str", required=True),
+                namespace=dict(type="str"),
+                ready=dict(type="bool", default=False),
+                how=dict(type="str"),
+                component=dict(type="str"),
+            ),
+        ),
     )
     return spec
 
@@ -332,6 +396,23 @@ def read_cluster(client, node_selector):
     pods = client.list("v1", "Pod")
     pvcs = client.list("v1", "PersistentVolumeClaim")
     return nodes, pods, pvcs
+
+
+def read_prerequisites(client, items):
+    """Each item read once: {item, resources: [obj] or [], failed, msg} (a kind that is not served is named)."""
+    found = []
+    for item in items:
+        entry = {"item": item, "resources": [], "failed": False}
+        try:
+            obj = client.get(item["api_version"], item["kind"], item["name"], item.get("namespace"))
+            if obj is not None:
+                entry["resources"] = [obj]
+        except KindNotFound:
+            pass  # the kind is not served (its CRD is absent): the object cannot exist
+        except KubeError as e:
+            entry.update(failed=True, msg=to_native(e))
+        found.append(entry)
+    return found
 
 
 def run(module):
@@ -352,6 +433,10 @@ def run(module):
         )
     except CapacityError as e:
         module.fail_json(msg="Could not measure the cluster: %s" % to_native(e))
+    try:
+        report["prerequisites"] = read_prerequisites(client, params["prerequisites"] or [])
+    except KubeError as e:
+        module.fail_json(msg="Could not read the prerequisites: %s" % to_native(e))
     module.exit_json(changed=False, **report)
 
 

@@ -13,8 +13,11 @@ from tests.integration.phase_copy import copy_collection, recap, run_playbook
 
 
 @pytest.fixture(scope="module")
-def empty_cluster(kube_api, tmp_path_factory):
+def empty_cluster(kube_api, tmp_path_factory, _simulator_runner):
     require_real_crds(kube_api)
+    # Empty of the platform, not of its driver: Flux runs (the simulators stand in for its controllers), as the
+    # flux driver's preflight requires. Nothing the simulators act on is created in check mode.
+    _simulator_runner.ensure(kube_api)
     suffix = uuid.uuid4().hex[:6]
     fresh = {key: "%s-empty-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
     nodes = [create_ready_node(kube_api, "empty-%s-%d" % (suffix, i)) for i in range(2)]

@@ -203,7 +203,7 @@ def _apply_inventory(collection, kube_api, state_namespace):
 
 
 @pytest.fixture
-def phase_node(kube_api):
+def phase_node(kube_api, simulators):  # the simulators stand in for Flux, the driver preflight checks for
     name = create_ready_node(kube_api, "phase-" + uuid.uuid4().hex[:8])
     yield name
     delete_node(kube_api, name)

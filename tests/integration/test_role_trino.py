@@ -1,17 +1,26 @@
 """The trino role on its own: render mode (the HelmRelease values: catalogs, S3 keys by Secret reference only),
 bad settings refused before anything is written, and one apply-mode run against the Kubernetes API test server
-with the Flux simulator (wait, validation through the Trino stand-in, idempotent rerun, rollback)."""
+with the Flux simulator (wait, validation through the Trino stand-in, idempotent rerun, rollback).
+
+The validation counts a real Iceberg table: the one the phase-1 Iceberg check (the iceberg role, same run) leaves
+in the suite's real Hive Metastore with its files on the real Ceph gateway; the stand-in reads it through that
+metastore, and the role compares Trino's count with what pyiceberg read in the check."""
 import glob
 import os
 import uuid
 
-import pyarrow as pa
 import pytest
 import yaml
 
 from tests.fixtures.local_server import serve
 from tests.integration.phase1_helpers import run_playbook
 from tests.integration.trino_standin.fixture import TrinoStandIn
+from tests.integration.trino_standin.tables import (
+    append,
+    drop_namespace,
+    hive_catalog_properties,
+    open_hive_catalog,
+)
 
 
 def role_task(tasks_from="main"):
@@ -80,17 +89,10 @@ def test_bad_settings_are_refused_before_anything_is_written(tmp_path, overrides
 
 
 @pytest.fixture
-def standin(tmp_path):
-    """The stand-in over a local SQL-catalog Iceberg table of 7 rows (the apply test needs no object store)."""
-    from pyiceberg.catalog.sql import SqlCatalog
-
-    props = {"type": "sql", "uri": "sqlite:///%s" % (tmp_path / "catalog.db"),
-             "warehouse": "file://%s" % (tmp_path / "warehouse")}
-    catalog = SqlCatalog("iceberg", **props)
-    catalog.create_namespace("lakehouse_check")
-    table = catalog.create_table(("lakehouse_check", "phase1_check"), schema=pa.schema([("id", pa.int64())]))
-    table.append(pa.table({"id": list(range(7))}))
-    yield from serve(TrinoStandIn({"iceberg": dict(connector="iceberg", pyiceberg=props)}), "Trino stand-in")
+def standin(hive_metastore):
+    """The stand-in with its iceberg catalog on the real metastore (Thrift) and the real Ceph warehouse."""
+    yield from serve(TrinoStandIn({"iceberg": dict(connector="iceberg", pyiceberg=hive_catalog_properties(
+        hive_metastore))}), "Trino stand-in")
 
 
 def _get(kube_api, path):
@@ -98,39 +100,71 @@ def _get(kube_api, path):
     return body if status == 200 else None
 
 
-def test_apply_wait_validate_rerun_and_rollback(tmp_path, kube_api, simulators, standin):
+def test_apply_wait_validate_rerun_and_rollback(tmp_path, kube_api, simulators, standin, hive_metastore):
     suffix = uuid.uuid4().hex[:6]
     namespace = "trino-" + suffix
+    check_namespace = "lakehouse_check_" + suffix
+    table = "iceberg.%s.phase1_check" % check_namespace
     status, body, _headers = kube_api.request("POST", "/api/v1/namespaces", {
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "annotations": {
             "helmrelease.sim.lakehouse.test/workloads": "trino-coordinator,trino-worker"}}})
     assert status == 201, body
+    s3 = hive_metastore.s3
+    # What phase 1 leaves: the Rook user's keys (here the metastore's warehouse user) in the consumer Secret.
+    status, body, _headers = kube_api.request("POST", "/api/v1/namespaces/%s/secrets" % namespace, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
+        "stringData": {"AWS_ACCESS_KEY_ID": s3["access_key"], "AWS_SECRET_ACCESS_KEY": s3["secret_key"]}})
+    assert status == 201, body
     variables = {"platform_mode": "apply", "platform_phase": "phase2", "platform_state_namespace": "state-" + suffix,
                  "trino_namespace": namespace, "trino_wait_timeout": 120, "trino_validate_host": standin.host,
                  "trino_validate_port": standin.port, "trino_validate_retries": 2, "trino_validate_delay": 1,
-                 "iceberg_check_cleanup": False, "trino_validate_expected_rows": 7}
-    run = run_playbook(tmp_path, [role_task()], extra_vars=variables, env=kube_api.env, results=["trino_validation"])
-    assert run.returncode == 0, run
-    validation = run.results["trino_validation"]
-    assert validation["catalogs"] == ["iceberg", "system"]
-    assert validation["table"] == "iceberg.lakehouse_check.phase1_check" and validation["table_rows"] == 7
-    assert validation["workloads"] == ["trino-coordinator", "trino-worker"]
-    release = _get(kube_api, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/trino" % namespace)
-    assert release["spec"]["values"]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "iceberg-s3-credentials"
-    assert [q["sql"] for q in standin.queries()] == ["SHOW CATALOGS",
-                                                     "SELECT count(*) FROM iceberg.lakehouse_check.phase1_check"]
+                 "iceberg_check_cleanup": False, "iceberg_check_namespace": check_namespace}
+    # The phase-1 Iceberg check on the real metastore and gateway (5 + 5 rows, kept), then the trino role.
+    phase1_check = {"iceberg_namespace": namespace, "iceberg_catalog_uri": hive_metastore.uri,
+                    "iceberg_warehouse": hive_metastore.warehouse, "iceberg_s3_endpoint": s3["endpoint"],
+                    "iceberg_check_rows": 5}
+    catalog = open_hive_catalog(hive_metastore)
+    try:
+        run = run_playbook(tmp_path, [
+            {"name": "Run the phase-1 Iceberg check", "ansible.builtin.include_role": {
+                "name": "lakehouse.platform.iceberg", "tasks_from": "validate"}},
+            role_task()], extra_vars=dict(variables, **phase1_check), env=kube_api.env,
+            results=["trino_validation", "iceberg_validation"])
+        assert run.returncode == 0, run
+        assert run.results["iceberg_validation"]["table"] == "%s.phase1_check" % check_namespace
+        iceberg_rows = run.results["iceberg_validation"]["rows_current"]
+        pyiceberg_rows = catalog.load_table((check_namespace, "phase1_check")).scan().to_arrow().num_rows
+        assert iceberg_rows == pyiceberg_rows == 10
+        validation = run.results["trino_validation"]
+        assert validation["catalogs"] == ["iceberg", "system"]
+        # Trino's count, compared in the role with what pyiceberg read in the check (the default expectation).
+        assert validation["table"] == table and validation["table_rows"] == 10
+        assert validation["expected_rows"] == 10
+        assert validation["workloads"] == ["trino-coordinator", "trino-worker"]
+        assert s3["secret_key"] not in run.output
+        release = _get(kube_api, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/trino" % namespace)
+        assert release["spec"]["values"]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "iceberg-s3-credentials"
+        assert [q["sql"] for q in standin.queries()] == ["SHOW CATALOGS", "SELECT count(*) FROM " + table]
 
-    rerun = run_playbook(tmp_path, [role_task()], extra_vars=variables, env=kube_api.env)
-    assert rerun.returncode == 0, rerun
-    assert rerun.changed_tasks() == [], rerun.changed_tasks()
+        rerun = run_playbook(tmp_path, [role_task()], extra_vars=variables, env=kube_api.env)
+        assert rerun.returncode == 0, rerun
+        assert rerun.changed_tasks() == [], rerun.changed_tasks()
 
-    wrong = run_playbook(tmp_path, [role_task("validate")], env=kube_api.env,
-                         extra_vars=dict(variables, trino_validate_expected_rows=8))
-    assert wrong.returncode != 0 and "returned 7, expected 8" in " ".join(wrong.errors().split())
+        # The table moves on after the check (3 more rows, a new snapshot committed through the metastore):
+        # Trino reads the current snapshot, no longer what the check read, and validation says so naming the table.
+        append(catalog.load_table((check_namespace, "phase1_check")), 3, first_id=1000)
+        wrong = run_playbook(tmp_path, [role_task("validate")], env=kube_api.env,
+                             extra_vars=dict(variables, trino_validate_expected_rows=iceberg_rows))
+        assert wrong.returncode != 0
+        assert "SELECT count(*) FROM %s returned 13, expected 10" % table in " ".join(wrong.errors().split()), \
+            wrong.errors()
 
-    rollback = run_playbook(tmp_path, [role_task("rollback")], extra_vars=variables, env=kube_api.env)
-    assert rollback.returncode == 0, rollback
-    assert _get(kube_api, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/trino" % namespace) is None
-    assert _get(kube_api, "/apis/source.toolkit.fluxcd.io/v1/namespaces/%s/helmrepositories/trino" % namespace) is None
-    # The namespace was there before the component: it stays.
-    assert _get(kube_api, "/api/v1/namespaces/" + namespace) is not None
+        rollback = run_playbook(tmp_path, [role_task("rollback")], extra_vars=variables, env=kube_api.env)
+        assert rollback.returncode == 0, rollback
+        assert _get(kube_api, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/%s/helmreleases/trino" % namespace) is None
+        assert _get(kube_api,
+                    "/apis/source.toolkit.fluxcd.io/v1/namespaces/%s/helmrepositories/trino" % namespace) is None
+        # The namespace was there before the component: it stays.
+        assert _get(kube_api, "/api/v1/namespaces/" + namespace) is not None
+    finally:
+        drop_namespace(catalog, hive_metastore.warehouse, check_namespace)

@@ -1,43 +1,34 @@
 """lakehouse.platform.trino_query through the real trino client against the Trino stand-in, whose iceberg catalog
-holds a real Iceberg table: data and metadata files on the real Ceph object gateway, the catalog a pyiceberg SQL
-catalog (SQLite; the suite's Hive Metastore fixture is being replaced concurrently, and the stand-in reads any
-pyiceberg catalog the same way)."""
+is the suite's real Hive Metastore (Thrift) with the real Ceph object gateway as its warehouse: the table it
+counts was created and appended with pyiceberg's Hive catalog, so catalog, metadata and data files are real and
+only the SQL engine is stood in."""
 import uuid
 
-import pyarrow as pa
 import pytest
 
-from ansible_collections.lakehouse.platform.plugins.module_utils.iceberg_ops import (
-    catalog_properties,
-    namespace_location,
-    s3_checksums_when_required,
-)
 from tests.fixtures.local_server import serve
-from tests.integration.phase1_helpers import create_rgw_user, run_playbook, s3_client
+from tests.integration.phase1_helpers import run_playbook
 from tests.integration.trino_standin.fixture import TrinoStandIn
+from tests.integration.trino_standin.tables import (
+    create_table,
+    drop_namespace,
+    hive_catalog_properties,
+    open_hive_catalog,
+)
 
 ROWS = 23
 
 
 @pytest.fixture(scope="module")
-def lakehouse(ceph_rgw, tmp_path_factory):
-    """A warehouse bucket, a namespace and a table of ROWS rows (two appends) written with pyiceberg."""
-    from pyiceberg.catalog import load_catalog
-
-    s3_checksums_when_required()
-    access_key, secret_key = create_rgw_user(ceph_rgw, "trino-query-" + uuid.uuid4().hex[:6])
-    bucket = "trino-" + uuid.uuid4().hex[:8]
-    s3_client(ceph_rgw.endpoint, access_key, secret_key).create_bucket(Bucket=bucket)
-    sqlite = tmp_path_factory.mktemp("trino-catalog") / "catalog.db"
-    props = catalog_properties("sql", "sqlite:///%s" % sqlite, "s3://%s" % bucket, s3_endpoint=ceph_rgw.endpoint,
-                               s3_access_key=access_key, s3_secret_key=secret_key)
-    catalog = load_catalog("iceberg", **props)
+def lakehouse(hive_metastore):
+    """A namespace in the real metastore and a table of ROWS rows (two appends: two snapshots) written with
+    pyiceberg's Hive catalog to the metastore's warehouse bucket on the real Ceph gateway."""
+    catalog = open_hive_catalog(hive_metastore)
     schema = "trino_" + uuid.uuid4().hex[:6]
-    catalog.create_namespace(schema, {"location": namespace_location("s3://%s" % bucket, schema)})
-    table = catalog.create_table((schema, "events"), schema=pa.schema([("id", pa.int64()), ("name", pa.string())]))
-    table.append(pa.table({"id": list(range(15)), "name": ["a"] * 15}))
-    table.append(pa.table({"id": list(range(15, ROWS)), "name": ["b"] * (ROWS - 15)}))
-    return {"props": props, "catalog": catalog, "schema": schema, "table": "events", "secret_key": secret_key}
+    create_table(catalog, hive_metastore.warehouse, schema, "events", [15, ROWS - 15])
+    yield {"props": hive_catalog_properties(hive_metastore), "catalog": catalog, "schema": schema, "table": "events",
+           "secret_key": hive_metastore.s3["secret_key"]}
+    drop_namespace(catalog, hive_metastore.warehouse, schema)
 
 
 @pytest.fixture(scope="module")
@@ -71,32 +62,51 @@ def test_show_catalogs_through_the_client_protocol(tmp_path, trino_server):
     assert "/queued/" in polls[0] and len(polls) >= 1 + 3 + 1, polls
 
 
-def test_count_matches_pyiceberg(tmp_path, trino_server, lakehouse):
-    expected = lakehouse["catalog"].load_table((lakehouse["schema"], lakehouse["table"])).scan().to_arrow().num_rows
-    assert expected == ROWS
+def test_count_matches_pyiceberg(tmp_path, trino_server, lakehouse, hive_metastore):
+    table = lakehouse["catalog"].load_table((lakehouse["schema"], lakehouse["table"]))
+    expected = table.scan().to_arrow().num_rows
+    assert expected == ROWS and len(table.metadata.snapshots) == 2
+    # The table is the metastore's: an Iceberg table entry pointing at metadata on the Ceph warehouse.
+    with hive_metastore.client() as client:
+        entry = client.get_table(lakehouse["schema"], lakehouse["table"])
+    assert entry.parameters["table_type"].upper() == "ICEBERG"
+    assert entry.parameters["metadata_location"] == table.metadata_location
+    assert table.metadata_location.startswith(hive_metastore.warehouse + "/" + lakehouse["schema"] + ".db/")
     qualified = "iceberg.%s.%s" % (lakehouse["schema"], lakehouse["table"])
     run = run_playbook(tmp_path, [
         query_task(trino_server, statement="SELECT count(*) FROM %s" % qualified),
         query_task(trino_server, register="session", catalog="iceberg", schema=lakehouse["schema"],
                    statement="SELECT count(*) FROM events"),
-        query_task(trino_server, register="schemas", statement="SHOW SCHEMAS FROM iceberg")],
-        results=["query", "session", "schemas"])
+        query_task(trino_server, register="schemas", statement="SHOW SCHEMAS FROM iceberg"),
+        query_task(trino_server, register="tables", statement='SHOW TABLES FROM iceberg."%s"' % lakehouse["schema"])],
+        results=["query", "session", "schemas", "tables"])
     assert run.returncode == 0, run
     assert run.results["query"]["rows"] == [[expected]]
     assert run.results["query"]["columns"] == [{"name": "_col0", "type": "bigint"}]
     assert run.results["session"]["rows"] == [[expected]]
-    assert [lakehouse["schema"]] in run.results["schemas"]["rows"]
+    # the metastore's databases: its own "default" and ours
+    schemas = run.results["schemas"]["rows"]
+    assert [lakehouse["schema"]] in schemas and ["default"] in schemas and ["information_schema"] in schemas
+    assert run.results["tables"]["rows"] == [[lakehouse["table"]]]
     assert lakehouse["secret_key"] not in run.output
 
 
-def test_missing_table_fails_naming_table_not_found(tmp_path, trino_server, lakehouse):
+def test_missing_table_schema_and_catalog_fail_with_trinos_error_names(tmp_path, trino_server, lakehouse):
     missing = "iceberg.%s.nope" % lakehouse["schema"]
-    run = run_playbook(tmp_path, [query_task(trino_server, statement="SELECT count(*) FROM %s" % missing,
-                                             ignore_errors=True)], results=["query"])
+    run = run_playbook(tmp_path, [
+        query_task(trino_server, statement="SELECT count(*) FROM %s" % missing, ignore_errors=True),
+        query_task(trino_server, register="schema", statement="SELECT count(*) FROM iceberg.no_such_schema.t",
+                   ignore_errors=True),
+        query_task(trino_server, register="catalog", statement="SHOW SCHEMAS FROM lakehouse", ignore_errors=True)],
+        results=["query", "schema", "catalog"])
     result = run.results["query"]
     assert result["failed"] is True
     assert result["error_name"] == "TABLE_NOT_FOUND" and result["error_type"] == "USER_ERROR"
     assert "TABLE_NOT_FOUND" in result["msg"] and "Table '%s' does not exist" % missing in result["msg"]
+    assert run.results["schema"]["error_name"] == "SCHEMA_NOT_FOUND"
+    assert "Schema 'no_such_schema' does not exist" in run.results["schema"]["msg"]
+    assert run.results["catalog"]["error_name"] == "CATALOG_NOT_FOUND"
+    assert "Catalog 'lakehouse' not found" in run.results["catalog"]["msg"]
 
 
 def test_check_mode_skips_a_write_and_runs_a_read(tmp_path, trino_server, lakehouse):

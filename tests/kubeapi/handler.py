@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import errors
-from . import faults
+from . import errors, faults, serviceproxy
 from .api import WriteOptions
 from . import protobuf
 from .discovery import (VERSION_INFO, api_versions, openapi_v2_protobuf, openapi_v3_group_version,
@@ -126,8 +125,12 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query, keep_blank_values=True)
         raw = self._raw_body = self._read_body()
         try:
+            if url.path.startswith("/_test/service-backends"):
+                return serviceproxy.serve_registration(self, url.path, raw)
             if url.path.startswith("/_test/"):
                 return self._test_endpoint(url.path)
+            if serviceproxy.is_proxy_path(url.path):
+                return serviceproxy.serve(self, url, raw)
             request = self._route_resource(url.path)
             if request is None:
                 return self._discovery(url.path)

@@ -16,6 +16,7 @@ always run: every operator needs them. Behaviour per object: see behaviour.py.
 """
 from .argocd import ApplicationController
 from .behaviour import Behaviour, Defaults
+from . import controllers
 from .cnpg import BackupController, ClusterController, ScheduledBackupController
 from .config import PostgresTarget, SimulatorConfig
 from .core import EndpointsController, PodLifecycle, VolumeBinder
@@ -60,9 +61,12 @@ class SimulatorManager:
         self.config = config or SimulatorConfig()
         self.kube = KubeApi.from_kubeconfig(kubeconfig)
         self.manager = Manager(self.kube, self.config, controller_classes(only))
+        self.groups = list(GROUPS) if not only else [ALIASES.get(n.strip(), n.strip()) for n in only if n.strip()]
 
     def start(self):
         self.manager.start()
+        # The controllers' own workloads (flux-system, argocd), for a preflight that checks they run.
+        controllers.announce(self.kube, self.groups)
         return self
 
     def stop(self):

@@ -8,6 +8,7 @@ Listens on 127.0.0.1:PORT until SIGTERM (stop it by PID). CONFIG (JSON, may hold
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -19,6 +20,10 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
+    # pyarrow's and botocore's S3 clients: checksums only where an operation needs them (Ceph RGW before Reef
+    # rejects the newer streaming ones; see iceberg_ops.s3_checksums_when_required).
+    for name in ("AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION"):
+        os.environ.setdefault(name, "WHEN_REQUIRED")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with open(args.config) as handle:
         config = json.load(handle)
