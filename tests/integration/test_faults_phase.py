@@ -67,9 +67,10 @@ def _faults(kube_api, ns, seed, first=()):
     return set_faults(kube_api.url, list(first) + [
         {"code": 500, "every": 1, "limit": 1, "after": True, "verbs": ["create"], "resources": [LEASES]},
         {"code": 503, "every": 1, "limit": 1, "verbs": ["delete"], "resources": [LEASES]},
-        # A 429 costs its Retry-After (1 s) each time: fewer of them keep the run short.
-        {"code": 500, "probability": 0.17, "namespaces": scope},
-        {"code": 429, "probability": 0.07, "retry_after": 1, "namespaces": scope},
+        # A 429 costs its Retry-After (1 s) each time: fewer of them keep the run short. Status writes are
+        # spared: they are the simulated controllers' (stand-ins that do not retry a lost status update).
+        {"code": 500, "probability": 0.17, "namespaces": scope, "subresource": ""},
+        {"code": 429, "probability": 0.07, "retry_after": 1, "namespaces": scope, "subresource": ""},
     ], seed)
 
 

@@ -12,7 +12,8 @@ Set over HTTP (the server may run in another process):
 
 RULE: {"code": 500 | 502 | 503 | 504 | 429 | 409, "every": N (every Nth matching request) or
 "probability": p (seeded), "verbs": [...], "resources": ["secrets", "leases.coordination.k8s.io"],
-"namespace": ... (or "namespaces": [...]), "name": ..., "dry_run": true/false, "limit": most hits, "retry_after": seconds (429),
+"namespace": ... (or "namespaces": [...]), "name": ..., "subresource": "" (main resource only) or "status",
+"dry_run": true/false, "limit": most hits, "retry_after": seconds (429),
 "after": true (perform the request, then answer the error instead: the client cannot tell whether it was done;
 not for watches)}. Verbs: get, list, watch, create, update, patch, delete, deletecollection.
 
@@ -85,6 +86,7 @@ class Rule:
         self.resources = set(spec.get("resources") or [])
         self.namespaces = set(spec.get("namespaces") or ([spec["namespace"]] if spec.get("namespace") is not None else []))
         self.name = spec.get("name")
+        self.subresource = spec.get("subresource")  # "" = the main resource only; "status"; None = any
         self.dry_run = spec.get("dry_run")
         self.limit = spec.get("limit")
         self.retry_after = int(spec.get("retry_after", 1))
@@ -93,7 +95,7 @@ class Rule:
         self.matched = 0
         self.injected = 0
 
-    def matches(self, verb, group, resource, namespace, name, dry_run):
+    def matches(self, verb, group, resource, namespace, name, dry_run, subresource=""):
         if self.verbs and verb not in self.verbs:
             return False
         if self.resources and resource not in self.resources and _qualified(resource, group) not in self.resources:
@@ -101,6 +103,8 @@ class Rule:
         if self.namespaces and namespace not in self.namespaces:
             return False
         if self.name is not None and name != self.name:
+            return False
+        if self.subresource is not None and subresource != self.subresource:
             return False
         if self.dry_run is not None and bool(self.dry_run) != bool(dry_run):
             return False
@@ -149,10 +153,10 @@ class FaultState:
         with self.lock:
             self.rules = []
 
-    def pick(self, verb, group, resource, namespace, name, dry_run):
+    def pick(self, verb, group, resource, namespace, name, dry_run, subresource=""):
         with self.lock:
             for rule in self.rules:
-                if rule.matches(verb, group, resource, namespace, name, dry_run) and rule.hit():
+                if rule.matches(verb, group, resource, namespace, name, dry_run, subresource) and rule.hit():
                     self.log.append({"verb": verb, "resource": _qualified(resource, group), "namespace": namespace,
                                      "name": name, "code": rule.code, "after": rule.after})
                     return rule
@@ -213,7 +217,8 @@ def serve_resource(handler, request, raw, serve):
     verb = _request_verb(handler.command, request.name, watching)
     rtype = request.resource_type
     dry_run = "All" in handler.query.get("dryRun", [])
-    rule = state.pick(verb, rtype.group, rtype.plural, request.namespace, request.name, dry_run)
+    rule = state.pick(verb, rtype.group, rtype.plural, request.namespace, request.name, dry_run,
+                      request.subresource)
     if rule is None:
         return serve(request, raw)
     if rule.after:

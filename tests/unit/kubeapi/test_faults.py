@@ -157,3 +157,12 @@ def test_state_file_round_trip_keeps_objects_revision_and_crd_types(server, tmp_
         assert call(again, "GET", "/api/v1/namespaces/default")[0] == 200
     finally:
         again.stop()
+
+
+def test_a_rule_can_spare_or_target_the_status_subresource(server):
+    set_faults(server.url, [{"code": 500, "every": 1, "subresource": "", "resources": ["namespaces"]}])
+    assert call(server, "GET", "/api/v1/namespaces/default")[0] == 500
+    assert call(server, "GET", "/api/v1/namespaces/default/status")[0] == 200
+    set_faults(server.url, [{"code": 500, "every": 1, "subresource": "status"}])
+    assert call(server, "GET", "/api/v1/namespaces/default")[0] == 200
+    assert call(server, "GET", "/api/v1/namespaces/default/status")[0] == 500
