@@ -27,8 +27,10 @@ def _get(kube_api, path):
 def doris_phase(kube_api, tmp_path_factory):
     require_real_crds(kube_api)
     suffix = uuid.uuid4().hex[:6]
-    ns = {key: "%s-f-%s" % (key, suffix) for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux", "state")}
-    for key in ("dp", "doris", "raysys", "ml", "kubeflow", "flux"):
+    ns = {key: "%s-f-%s" % (key, suffix)
+          for key in ("dp", "doris", "dorisop", "raysys", "ml", "kubeflow", "flux", "state")}
+    # The operator's namespace exists beforehand: the Flux simulator does not create a targetNamespace.
+    for key in ("dp", "doris", "dorisop", "raysys", "ml", "kubeflow", "flux"):
         status, body, _headers = kube_api.request("POST", "/api/v1/namespaces", {
             "apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": ns[key], "annotations": {"helmrelease.sim.lakehouse.test/workloads": "true"}}})
@@ -39,7 +41,7 @@ def doris_phase(kube_api, tmp_path_factory):
         "platform_mode": "apply", "platform_kubeconfig": kube_api.kubeconfig, "platform_operator": "faults-test",
         "platform_render_dir": str(collection / "build"),
         "platform_namespace": ns["dp"], "platform_state_namespace": ns["state"], "doris_namespace": ns["doris"],
-        "ray_operator_namespace": ns["raysys"], "ray_namespace": ns["ml"], "mlflow_namespace": ns["ml"],
+        "doris_operator_namespace": ns["dorisop"], "ray_operator_namespace": ns["raysys"], "ray_namespace": ns["ml"], "mlflow_namespace": ns["ml"],
         "kubeflow_namespace": ns["kubeflow"], "kubeflow_flux_namespace": ns["flux"],
         "mlflow_bucket_create": False, "phase3_min_health_percent": 0,
         "doris_failure_grace": 2, "doris_wait_timeout": 300, "doris_operator_wait_timeout": 300,
