@@ -73,12 +73,10 @@ def override_reason_as_written(extra_vars_options):
 def _strings(value):
     if isinstance(value, dict):
         for item in value.values():
-            for text in _strings(item):
-                yield text
+            yield from _strings(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            for text in _strings(item):
-                yield text
+            yield from _strings(item)
     elif isinstance(value, str):
         yield value
 

@@ -74,7 +74,7 @@ options:
         description: Namespace of a namespaced object.
         type: str
       ready:
-        description: Whether the caller also wants it ready (passed back in RV(prerequisites[].item)).
+        description: Whether the caller also wants it ready (passed back in the C(item) of RV(prerequisites)).
         type: bool
         default: false
       how:
@@ -166,7 +166,8 @@ prerequisites:
   description:
     - One entry per O(prerequisites) item, in order, shaped like a result of a M(kubernetes.core.k8s_info) loop.
     - C(item) is the requested item, C(resources) holds the object when it exists (else is empty), C(failed)
-      and C(msg) say why it could not be read (a refused request, for example). An object whose kind the server does not serve (its CRD is not installed) is simply not found.
+      and C(msg) say why it could not be read (a refused request, for example).
+    - An object whose kind the server does not serve (its CRD is not installed) is simply not found.
   returned: always
   type: list
   elements: dict

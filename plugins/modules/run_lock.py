@@ -69,6 +69,9 @@ attributes:
     details: The Lease is read and the decision reported (a refusal fails as it would); nothing is written.
   diff_mode:
     support: none
+  idempotent:
+    support: full
+    details: A rerun by the same holder replaces its own Lease (renewing it); the platform is not changed.
 notes:
   - The Lease's C(spec.acquireTime) is the age the next run measures; C(leaseDurationSeconds) is O(ttl).
 """
@@ -99,7 +102,7 @@ held:
     exists: {description: Whether the Lease existed., type: bool}
     holder: {description: Its holder identity (empty when none)., type: str}
     phase: {description: The phase annotation of the holder's run., type: str}
-    since: {description: When the holder's run started (annotation, else the acquire time)., type: str}
+    since: {description: "When the holder's run started (its annotation, or the acquire time).", type: str}
     age: {description: Seconds since the holder acquired it., type: int}
   sample: {"exists": true, "holder": "bob/20261202T090000Z-7", "phase": "phase1", "since": "2026-12-02T09:00:00Z", "age": 9000}
 taken:

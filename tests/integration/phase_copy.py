@@ -117,6 +117,16 @@ def ensure_phase1_components(collection):
     return faked
 
 
+def write_inventory(collection, name, variables):
+    """A localhost inventory `inventories/<name>` in the copy with `variables` as its group_vars; returns its path."""
+    inventory = collection / "inventories" / name
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
+    return "inventories/" + name
+
+
 def run_playbook(collection, *args, env=None, check=True, timeout=1200):
     """Run ansible-playbook in the copy; returns CompletedProcess (stdout+stderr merged)."""
     # The copy's own settings come last: an ANSIBLE_COLLECTIONS_PATH inherited through `env` (tests/run-all.sh

@@ -17,7 +17,7 @@ import yaml
 
 from tests.fixtures.local_server import serve
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import copy_collection, recap, run_playbook
+from tests.integration.phase_copy import copy_collection, write_inventory, recap, run_playbook
 from tests.integration.trino_standin.fixture import TrinoStandIn
 from tests.integration.trino_standin.tables import (
     create_table,
@@ -27,15 +27,6 @@ from tests.integration.trino_standin.tables import (
 )
 
 WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
-
-
-def _write_inventory(collection, name, variables):
-    inventory = collection / "inventories" / name
-    (inventory / "group_vars" / "all").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
-    return "inventories/" + name
 
 
 def _create(kube_api, path, body):
@@ -60,7 +51,7 @@ def phase2(kube_api, tmp_path_factory):
     node = create_ready_node(kube_api, "phase2-" + suffix)
     try:
         yield {"collection": collection, "ns": ns, "suffix": suffix,
-               "apply": _write_inventory(collection, "apply-test", variables)}
+               "apply": write_inventory(collection, "apply-test", variables)}
     finally:
         delete_node(kube_api, node)
 
@@ -113,15 +104,16 @@ def test_apply_without_phase1_is_refused_before_any_write(phase2, kube_api):
     assert counts.writes() == 0, counts
 
 
-def test_apply_with_phase1_present_converges_and_a_rerun_changes_nothing(phase2, kube_api, simulators, trino_standin,
-                                                                        phase1_table):
+def test_apply_with_phase1_present_converges_and_a_rerun_changes_nothing(
+        phase2, kube_api, simulators, trino_standin, phase1_table):
     ns = phase2["ns"]
     # The coordinator as the controller reaches it (the stand-in), the table phase 1 kept, and the row count
     # pyiceberg reads from it.
     (phase2["collection"] / phase2["apply"] / "group_vars" / "all" / "trino.yml").write_text(yaml.safe_dump({
         "trino_validate_host": trino_standin.host, "trino_validate_port": trino_standin.port,
         "trino_validate_retries": 2, "trino_validate_delay": 1, "iceberg_check_cleanup": False,
-        "iceberg_check_namespace": phase1_table["namespace"], "trino_validate_expected_rows": phase1_table["rows"]}))
+        "iceberg_check_namespace": phase1_table["namespace"],
+        "trino_validate_expected_rows": phase1_table["rows"]}))
     for key in ("dp", "spark", "jobs"):
         _create(kube_api, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": ns[key], "annotations": WORKLOADS}})

@@ -26,7 +26,7 @@ import yaml
 
 from tests.integration.k8s_compare import (create_ready_node, delete_node, require_real_crds, is_subset,
                                            load_rendered)
-from tests.integration.phase_copy import copy_collection, phase_components, recap, run_playbook
+from tests.integration.phase_copy import copy_collection, write_inventory, phase_components, recap, run_playbook
 from tests.integration.leak_scan import assert_no_leak, secret_values_of, texts_of_tree
 
 COMPONENTS = phase_components("phase3")
@@ -101,15 +101,6 @@ class KustomizeControllerStandIn(threading.Thread):
             content_type="application/merge-patch+json")
 
 
-def _write_inventory(collection, name, variables):
-    inventory = collection / "inventories" / name
-    (inventory / "group_vars" / "all").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
-    return "inventories/" + name
-
-
 def _get(kube_api, path):
     status, body, _headers = kube_api.request("GET", path)
     return body if status == 200 else None
@@ -152,9 +143,9 @@ def phase3(kube_api, tmp_path_factory):
         phase3_vars["%s_wait_timeout" % component] = 600
     phase3_vars.update(doris_operator_wait_timeout=600, ray_operator_wait_timeout=600,
                        mlflow_postgres_wait_timeout=600)
-    render_inventory = _write_inventory(collection, "render-test", dict(
+    render_inventory = write_inventory(collection, "render-test", dict(
         phase3_vars, platform_mode="render", platform_chart_driver="render", platform_declared_capacity=declared))
-    apply_inventory = _write_inventory(collection, "apply-test", dict(
+    apply_inventory = write_inventory(collection, "apply-test", dict(
         phase3_vars, platform_mode="apply", platform_kubeconfig=kube_api.kubeconfig))
     stand_in = KustomizeControllerStandIn(kube_api, ns["flux"], ns["kubeflow"])
     stand_in.start()

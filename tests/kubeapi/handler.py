@@ -13,6 +13,7 @@ import yaml
 from . import errors, faults, serviceproxy
 from .api import WriteOptions
 from . import protobuf
+from . import rbac
 from .discovery import (VERSION_INFO, api_versions, openapi_v2_protobuf, openapi_v3_group_version,
                         openapi_v3_root)
 from .selectors import ObjectFilter
@@ -128,13 +129,16 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             if url.path.startswith("/_test/service-backends"):
                 return serviceproxy.serve_registration(self, url.path, raw)
             if url.path.startswith("/_test/"):
-                return self._test_endpoint(url.path)
+                return self._test_endpoint(url.path, raw)
+            self._authorizer().check(self.headers.get("Authorization"), self.command, url.path, self.query)
             if serviceproxy.is_proxy_path(url.path):
                 return serviceproxy.serve(self, url, raw)
             request = self._route_resource(url.path)
             if request is None:
                 return self._discovery(url.path)
             faults.serve_resource(self, request, raw, self._serve_resource)
+            if request.resource_type.key == ("", "secrets") and self.command in ("POST", "PUT", "PATCH"):
+                self._authorizer().fill_tokens(request.namespace)  # the token controller, after the write
         except errors.ApiError as exc:
             self._send_json(exc.code, exc.status())
         except (BrokenPipeError, ConnectionResetError):
@@ -149,7 +153,17 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815 - http.server's naming
 
-    def _test_endpoint(self, path):
+    def _authorizer(self):
+        authorizer = getattr(self.server, "authorizer", None)
+        if authorizer is None:  # one per server, created on first use (rbac.py: token users' RBAC)
+            authorizer = self.server.authorizer = rbac.Authorizer(self.server.api)
+        return authorizer
+
+    def _test_endpoint(self, path, raw=b""):
+        if path == "/_test/tokens" or path.startswith("/_test/rbac/"):
+            answer = self._authorizer().test_endpoint(self.command, path, self._json_body(raw) if raw else None)
+            if answer is not None:
+                return self._send_json(*answer)
         counters = self.server.counters
         if faults.test_endpoint(self, path, self._json_body(self._raw_body) if self.command == "POST" else None):
             return None

@@ -13,6 +13,7 @@ from . import faults
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
+from .rbac import Authorizer
 from .serviceproxy import ServiceBackends
 
 # libyaml's loader when available: the reference CRDs are ~2.5 MB of YAML.
@@ -67,6 +68,7 @@ class KubeAPIServer:
         self._httpd.stopping = threading.Event()
         self._httpd.access_log = access_log
         faults.install(self._httpd)
+        self._httpd.authorizer = Authorizer(self.api)
         self._httpd.service_backends = ServiceBackends()  # real local servers behind Services (serviceproxy)
         self._thread = None
         self._bootstrap(namespaces, crd_dirs)

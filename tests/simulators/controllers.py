@@ -23,8 +23,8 @@ def workload(kind, name, namespace):
                          "spec": {"containers": [{"name": "manager", "image": "simulated/%s:0" % name}]}}}
     if kind == "StatefulSet":
         spec["serviceName"] = name
-    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace,
-                                                                 "labels": labels}, "spec": spec}
+    metadata = {"name": name, "namespace": namespace, "labels": labels}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": spec}
 
 
 def announce(kube, groups):

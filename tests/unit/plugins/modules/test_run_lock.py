@@ -31,8 +31,8 @@ def test_microtime_with_and_without_fraction():
 
 
 def test_held_reads_holder_phase_since_and_age():
-    held = held_of(lease("alice/1", "2026-12-02T09:00:00.000000Z", **{"lakehouse.platform/phase": "phase1",
-                                                                        "lakehouse.platform/since": "09:00"}), NOW)
+    annotations = {"lakehouse.platform/phase": "phase1", "lakehouse.platform/since": "09:00"}
+    held = held_of(lease("alice/1", "2026-12-02T09:00:00.000000Z", **annotations), NOW)
     assert held == {"exists": True, "holder": "alice/1", "phase": "phase1", "since": "09:00", "age": 3600,
                     "resource_version": "42"}
     assert held_of(None, NOW)["exists"] is False
