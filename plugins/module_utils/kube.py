@@ -21,8 +21,11 @@ __metaclass__ = type
 import base64
 import copy
 import json
+import os
+import random
 import socket
 import threading
+import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -93,9 +96,88 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 class KubeError(Exception):
     """A Kubernetes request failed; the message says what was asked and what the server answered."""
 
-    def __init__(self, msg, status=None):
+    connection = False  # True when no HTTP answer came (refused, reset, stream cut)
+
+    def __init__(self, msg, status=None, reason=None):
         super(KubeError, self).__init__(msg)
         self.status = status
+        self.reason = reason
+
+
+# -- retries of transient failures ------------------------------------------------------------------------
+# Answers that say "try again": the server (or a proxy in front of it) was overloaded or restarting.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Attempts per request (the first one included); LAKEHOUSE_KUBE_RETRIES overrides (tests, slow clusters).
+DEFAULT_ATTEMPTS = 6
+RETRY_BASE_DELAY = 0.25
+RETRY_MAX_DELAY = 4.0
+RETRY_AFTER_MAX = 10.0
+
+
+def retry_attempts():
+    try:
+        return max(1, int(os.environ.get("LAKEHOUSE_KUBE_RETRIES") or DEFAULT_ATTEMPTS))
+    except ValueError:
+        return DEFAULT_ATTEMPTS
+
+
+def backoff_delay(attempt, retry_after=None, rng=random):
+    """Seconds to wait before attempt number attempt+1: capped exponential with jitter, or the server's Retry-After."""
+    if retry_after is not None:
+        return min(RETRY_AFTER_MAX, max(0.0, retry_after)) + rng.uniform(0, RETRY_BASE_DELAY)
+    ceiling = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * (2 ** attempt))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def _is_connection_error(err):
+    """A request that got no HTTP answer: refused, reset, dropped mid-answer, timed out."""
+    if isinstance(err, (socket.error, OSError)):
+        return True
+    name = type(err).__module__ + "." + type(err).__name__
+    return name.startswith(("urllib3.", "http.client.")) or "MaxRetryError" in name or "ProtocolError" in name
+
+
+def _retry_after(err):
+    headers = getattr(err, "headers", None) or {}
+    try:
+        value = headers.get("Retry-After")
+    except AttributeError:
+        value = None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _status_reason(err):
+    body = getattr(err, "body", None)
+    if body:
+        try:
+            status = json.loads(to_text(body))
+            if isinstance(status, dict):
+                return status.get("reason")
+        except ValueError:
+            pass
+    return None
+
+
+def transient(err):
+    """True when err is worth another attempt (retryable status or no answer at all)."""
+    if isinstance(err, DynamicApiError):
+        return getattr(err, "status", None) in RETRY_STATUSES
+    if isinstance(err, KubeError):
+        return err.status in RETRY_STATUSES or err.status is None and getattr(err, "connection", False)
+    return _is_connection_error(err)
+
+
+def describe_failure(err):
+    """'HTTP 500 InternalError: <message>' or 'no answer (<error>)' for messages."""
+    if isinstance(err, DynamicApiError):
+        reason = _status_reason(err) or getattr(err, "reason", "")
+        return "HTTP %s %s: %s" % (err.status, reason, _api_error_message(err))
+    return "no answer (%s)" % to_native(err)
 
 
 class KindNotFound(KubeError):
@@ -140,6 +222,27 @@ def _api_error_message(err):
     return to_native(err)
 
 
+def _api_failure(action, what, verb, err):
+    """KubeError for a request that failed with an HTTP answer: what was asked, the server's message, and,
+    after retries, how many attempts were made and the last status."""
+    msg = "Failed to %s %s: %s" % (action, what, _api_error_message(err))
+    attempts = getattr(err, "lakehouse_attempts", 1)
+    if attempts > 1:
+        msg += " (%s request, %d attempts; last status: HTTP %s %s)" % (
+            verb, attempts, err.status, _status_reason(err) or getattr(err, "reason", "") or "")
+    return KubeError(msg, err.status, _status_reason(err))
+
+
+def _content(definition):
+    """What a create or replace asked for, to recognise it in the live object (server fields left out)."""
+    wanted = _encode_string_data(copy.deepcopy(definition))
+    wanted.pop("status", None)
+    metadata = wanted.get("metadata") or {}
+    wanted["metadata"] = dict((key, value) for key, value in metadata.items()
+                              if key in ("name", "namespace", "labels", "annotations"))
+    return wanted
+
+
 def _describe(kind, name, namespace):
     if namespace:
         return "%s %s/%s" % (kind, namespace, name)
@@ -161,6 +264,36 @@ class KubeClient(object):
         self.dynamic = k8s_client.client  # kubernetes.core K8SDynamicClient (a kubernetes DynamicClient)
         self._resources = {}
         self._lock = threading.Lock()
+        self.attempts = retry_attempts()
+        self.sleep = time.sleep
+        self.retried = []  # (request, failure) of every retried attempt, for tests and debugging
+
+    def _request(self, what, call, retry=True):
+        """call() with retries of transient failures -> its result; DynamicApiError of the last attempt.
+
+        Raises KubeError naming the request when every attempt failed without an HTTP answer; a final
+        HTTP error is re-raised for the caller to word (with its status). retry=False: one attempt.
+        """
+        attempts = self.attempts if retry else 1
+        for attempt in range(attempts):
+            try:
+                return call()
+            except Exception as e:
+                if isinstance(e, (NotFoundError, KubeError)) or not transient(e):
+                    raise
+                last = attempt == attempts - 1
+                if isinstance(e, DynamicApiError):
+                    if last:
+                        e.lakehouse_attempts = attempts
+                        raise
+                elif last:
+                    error = KubeError("%s failed after %d attempts: last error: %s"
+                                      % (what, attempts, describe_failure(e)))
+                    error.connection = True
+                    raise error
+                self.retried.append((what, describe_failure(e)))
+                self.sleep(backoff_delay(attempt, _retry_after(e) if isinstance(e, DynamicApiError) else None))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
     def from_module(cls, module):
@@ -187,7 +320,8 @@ class KubeClient(object):
             if key in self._resources:
                 return self._resources[key]
         try:
-            found = self.k8s_client.resource(kind, api_version)
+            found = self._request("discovery of %s %s" % (api_version, kind),
+                                  lambda: self.k8s_client.resource(kind, api_version))
         except (ResourceNotFoundError, ResourceNotUniqueError) as e:
             raise KindNotFound(
                 "Kind %s not found in apiVersion %s (is its CRD installed?): %s" % (kind, api_version, to_native(e))
@@ -208,12 +342,14 @@ class KubeClient(object):
         """The object as a dict, or None when it does not exist."""
         resource = self.resource(api_version, kind)
         namespace = self._namespace_for(resource, namespace, _describe(kind, name, namespace))
+        what = _describe(kind, name, namespace)
         try:
-            return _decode(self.dynamic.get(resource, name=name, namespace=namespace, serialize=False))
+            return _decode(self._request("GET %s" % what, lambda: self.dynamic.get(
+                resource, name=name, namespace=namespace, serialize=False)))
         except NotFoundError:
             return None
         except DynamicApiError as e:
-            raise KubeError("Failed to read %s: %s" % (_describe(kind, name, namespace), _api_error_message(e)), e.status)
+            raise _api_failure("read", what, "GET", e)
 
     def list_with_version(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
         """(items, resourceVersion of the list): the starting point of a watch."""
@@ -223,10 +359,12 @@ class KubeClient(object):
             params["label_selector"] = label_selector
         if field_selector:
             params["field_selector"] = field_selector
+        what = "%s %s" % (api_version, kind) + (" in %s" % namespace if namespace else "")
         try:
-            listing = _decode(self.dynamic.get(resource, namespace=namespace or None, serialize=False, **params))
+            listing = _decode(self._request("LIST %s" % what, lambda: self.dynamic.get(
+                resource, namespace=namespace or None, serialize=False, **params)))
         except DynamicApiError as e:
-            raise KubeError("Failed to list %s %s: %s" % (api_version, kind, _api_error_message(e)), e.status)
+            raise _api_failure("list", what, "LIST", e)
         items = listing.get("items") or []
         # List items come without apiVersion/kind; put them back so objects look the same everywhere.
         for item in items:
@@ -255,32 +393,39 @@ class KubeClient(object):
 
     # -- writes (dry_run=True sends dryRun=All: validated and defaulted by the server, never stored) --
     def create(self, definition, dry_run=False, field_manager=DEFAULT_FIELD_MANAGER):
+        """POST definition. A create that got no usable answer is sent again; when the server then says
+        AlreadyExists and the live object holds what was sent, the first attempt did it: that object is
+        returned. An object that holds something else is someone else's: the 409 is raised."""
         resource, name, namespace = self._target(definition)
         params = self._write_params(dry_run, field_manager)
+        what = _describe(definition["kind"], name, namespace)
+        sent = []
+
+        def call():
+            sent.append(True)
+            return self.dynamic.create(resource, body=definition, namespace=namespace, serialize=False, **params)
+
         try:
-            return _decode(self.dynamic.create(resource, body=definition, namespace=namespace, serialize=False, **params))
+            return _decode(self._request("POST %s" % what, call))
         except DynamicApiError as e:
-            raise KubeError(
-                "Failed to create %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
-                e.status,
-            )
+            if e.status == 409 and len(sent) > 1 and not dry_run and _status_reason(e) == "AlreadyExists":
+                live = self.get(definition["apiVersion"], definition["kind"], name, namespace)
+                if live is not None and desired_matches(_content(definition), live):
+                    return live
+            raise _api_failure("create", what, "POST", e)
 
     def patch(self, definition, patch, patch_type="merge", dry_run=False, field_manager=DEFAULT_FIELD_MANAGER):
         """Patch the object named by definition; patch_type is merge, strategic-merge or json."""
         resource, name, namespace = self._target(definition)
         params = self._write_params(dry_run, field_manager)
+        what = _describe(definition["kind"], name, namespace)
         try:
-            return _decode(
-                self.dynamic.patch(
-                    resource, body=patch, name=name, namespace=namespace, serialize=False,
-                    content_type="application/%s-patch+json" % patch_type, **params
-                )
-            )
+            # A merge patch gives the same object however often it is applied: retried. A JSON patch may not.
+            return _decode(self._request("PATCH %s" % what, lambda: self.dynamic.patch(
+                resource, body=patch, name=name, namespace=namespace, serialize=False,
+                content_type="application/%s-patch+json" % patch_type, **params), retry=patch_type != "json"))
         except DynamicApiError as e:
-            raise KubeError(
-                "Failed to patch %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
-                e.status,
-            )
+            raise _api_failure("patch", what, "PATCH", e)
 
     def apply(self, definition, dry_run=False, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=True):
         """Server-side apply of definition (PATCH application/apply-patch+yaml) -> the object the server answers.
@@ -289,31 +434,37 @@ class KubeClient(object):
         """
         resource, name, namespace = self._target(definition)
         params = self._write_params(dry_run, field_manager or DEFAULT_FIELD_MANAGER)
+        what = _describe(definition["kind"], name, namespace)
         try:
-            return _decode(
-                self.dynamic.server_side_apply(
-                    resource, body=definition, name=name, namespace=namespace, serialize=False,
-                    force_conflicts=bool(force_conflicts), **params
-                )
-            )
+            return _decode(self._request("PATCH (apply) %s" % what, lambda: self.dynamic.server_side_apply(
+                resource, body=definition, name=name, namespace=namespace, serialize=False,
+                force_conflicts=bool(force_conflicts), **params)))
         except DynamicApiError as e:
-            raise KubeError(
-                "Failed to apply %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
-                e.status,
-            )
+            raise _api_failure("apply", what, "PATCH (server-side apply)", e)
 
     def replace(self, definition, dry_run=False, field_manager=DEFAULT_FIELD_MANAGER):
         """PUT the whole object; with metadata.resourceVersion set the server refuses (409) if it changed."""
         resource, name, namespace = self._target(definition)
         params = self._write_params(dry_run, field_manager)
+        what = _describe(definition["kind"], name, namespace)
+        sent = []
+
+        def call():
+            sent.append(True)
+            return self.dynamic.replace(resource, body=definition, name=name, namespace=namespace,
+                                        serialize=False, **params)
+
+        # With metadata.resourceVersion set, a PUT that already took effect is refused on its retry (409
+        # Conflict): then the live object tells whether it holds what was sent. Without one it is not retried.
+        guarded = bool((definition.get("metadata") or {}).get("resourceVersion"))
         try:
-            return _decode(self.dynamic.replace(resource, body=definition, name=name, namespace=namespace,
-                                                serialize=False, **params))
+            return _decode(self._request("PUT %s" % what, call, retry=guarded))
         except DynamicApiError as e:
-            raise KubeError(
-                "Failed to replace %s: %s" % (_describe(definition["kind"], name, namespace), _api_error_message(e)),
-                e.status,
-            )
+            if e.status == 409 and len(sent) > 1 and not dry_run:
+                live = self.get(definition["apiVersion"], definition["kind"], name, namespace)
+                if live is not None and desired_matches(_content(definition), live):
+                    return live
+            raise _api_failure("replace", what, "PUT", e)
 
     def delete(self, api_version, kind, name, namespace=None, dry_run=False, propagation_policy=None):
         """Delete one object; returns the server's answer, or None if it was already gone."""
@@ -324,12 +475,14 @@ class KubeClient(object):
             params["dry_run"] = DRY_RUN_ALL
         if propagation_policy:
             params["propagation_policy"] = propagation_policy
+        what = _describe(kind, name, namespace)
         try:
-            return _decode(self.dynamic.delete(resource, name=name, namespace=namespace, serialize=False, **params))
+            return _decode(self._request("DELETE %s" % what, lambda: self.dynamic.delete(
+                resource, name=name, namespace=namespace, serialize=False, **params)))
         except NotFoundError:
-            return None
+            return None  # gone already (or deleted by an attempt whose answer was lost)
         except DynamicApiError as e:
-            raise KubeError("Failed to delete %s: %s" % (_describe(kind, name, namespace), _api_error_message(e)), e.status)
+            raise _api_failure("delete", what, "DELETE", e)
 
     def _target(self, definition):
         check_definition(definition)
@@ -386,7 +539,13 @@ class WatchStream(object):
         except GoneError as e:
             raise WatchExpired("Watch of %s expired: %s" % (path, _api_error_message(e)), 410)
         except DynamicApiError as e:
-            raise KubeError("Failed to watch %s: %s" % (path, _api_error_message(e)), e.status)
+            raise KubeError("Failed to watch %s: %s" % (path, _api_error_message(e)), e.status, _status_reason(e))
+        except Exception as e:
+            if not _is_connection_error(e):
+                raise
+            error = KubeError("Failed to watch %s: %s" % (path, describe_failure(e)))
+            error.connection = True
+            raise error
         try:
             for line in iter_resp_lines(self._response):
                 if self._closed:
@@ -411,7 +570,9 @@ class WatchStream(object):
         except Exception as e:
             if self._closed:
                 return
-            raise KubeError("Watch of %s broke: %s" % (path, to_native(e)))
+            error = KubeError("Watch of %s broke: %s" % (path, to_native(e)))
+            error.connection = True  # the stream was cut: watch again (after a list)
+            raise error
         finally:
             self._closed = True
             self._release()

@@ -7,7 +7,9 @@ How a wait works:
 
 * ``ObjectFeed`` (a background thread) lists the object (``fieldSelector=metadata.name=<name>``),
   then watches from the list's resourceVersion; it re-lists when the watch ends or expires (410
-  Gone), and falls back to polling every ``poll_interval`` seconds only if watching fails. Every
+  Gone). A watch that breaks (connection dropped, server restarting, HTTP 429/5xx) is re-established
+  with a re-list, after a capped, jittered backoff, up to ``WATCH_RETRIES`` times in a row; it falls
+  back to polling every ``poll_interval`` seconds only if watching keeps failing or is refused. Every
   state it sees goes into a queue, so a change reaches the waiter within milliseconds.
 * ``ReadinessTracker`` is pure bookkeeping over (time, object) observations: ready or not, since
   when the failure predicate has held, and the last status for messages.
@@ -23,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import random
 import threading
 import time
 
@@ -37,6 +40,16 @@ INITIAL_READ_ALLOWANCE = 30.0
 # A single watch request is bounded so that a server or proxy that never ends streams is re-listed.
 MAX_WATCH_SECONDS = 300
 MAX_STATUS_CHARS = 400
+# Broken watches re-established in a row (each after a re-list) before falling back to polling.
+WATCH_RETRIES = 8
+WATCH_RETRY_BASE = 0.2
+WATCH_RETRY_MAX = 3.0
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+
+
+def _transient_watch_error(error):
+    """A watch failure worth re-establishing: the stream was cut, no answer came, or the server said "later"."""
+    return bool(getattr(error, "connection", False)) or getattr(error, "status", None) in TRANSIENT_STATUSES
 
 
 class WaitError(Exception):
@@ -250,6 +263,12 @@ def _timeout_message(tracker, timeout, label, describe, goal):
     return message
 
 
+def _backoff(failures):
+    """Seconds before re-establishing a watch after `failures` breaks in a row: capped exponential, jittered."""
+    ceiling = min(WATCH_RETRY_MAX, WATCH_RETRY_BASE * (2 ** (failures - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
 # -- the real source: list + watch in a thread -----------------------------------------------------------
 class ObjectFeed(object):
     """Observations of one named object from the API, pushed by a daemon thread into a queue."""
@@ -271,6 +290,7 @@ class ObjectFeed(object):
         self._thread.daemon = True
         self.watching = False  # True once a watch has been established (for tests and debugging)
         self.polling = False  # True after falling back to polling
+        self.rewatches = 0  # broken watches re-established (for tests and debugging)
 
     def start(self):
         self._thread.start()
@@ -314,6 +334,7 @@ class ObjectFeed(object):
     def _watch_loop(self):
         resource_version = None
         listed = False
+        failures = 0  # broken watches in a row, without an event in between
         while not self._stop.is_set() and self._remaining() > 0:
             if not listed:
                 try:
@@ -325,13 +346,14 @@ class ObjectFeed(object):
                     continue
                 listed = True
             seconds = max(1, min(MAX_WATCH_SECONDS, int(self._remaining()) + 1))
-            self._stream = self._client.watch(
-                self._api_version, self._kind, namespace=self._namespace, name=self._name,
-                resource_version=resource_version, timeout=seconds,
-            )
             try:
+                self._stream = self._client.watch(
+                    self._api_version, self._kind, namespace=self._namespace, name=self._name,
+                    resource_version=resource_version, timeout=seconds,
+                )
                 for event_type, obj in self._stream:
                     self.watching = True
+                    failures = 0
                     if self._stop.is_set():
                         return
                     rv = (obj.get("metadata") or {}).get("resourceVersion")
@@ -342,7 +364,17 @@ class ObjectFeed(object):
                 if getattr(e, "status", None) == 410:
                     listed = False  # too old: list again, then watch from the fresh version
                     continue
-                raise
+                if self._stop.is_set():
+                    return
+                if not _transient_watch_error(e) or failures >= WATCH_RETRIES:
+                    raise
+                # Cut or refused for now: what changed meanwhile comes from a fresh list, then a new watch.
+                failures += 1
+                self.rewatches += 1
+                self._queue.put(("error", "watch interrupted (%s), re-listing" % e))
+                listed = False
+                self._stop.wait(_backoff(failures))
+                continue
             finally:
                 self._stream = None
             # The stream ended (server timeout): resume from the last version seen; a watch that

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from . import persist
 from .server import KubeAPIServer
 
 
@@ -23,10 +24,15 @@ def main(argv=None):
     parser.add_argument("--pidfile", help="write this process id here")
     parser.add_argument("--ready-file", help="write the server URL here once listening")
     parser.add_argument("--access-log", help="append one line per request to this file")
+    parser.add_argument("--state-file", help="keep the stored objects here across restarts (tests/kubeapi/persist.py)")
     args = parser.parse_args(argv)
 
     access_log = open(args.access_log, "a") if args.access_log else None
-    server = KubeAPIServer(crd_dirs=args.crds, host=args.host, port=args.port, access_log=access_log)
+    restored = bool(args.state_file) and os.path.exists(args.state_file)
+    server = KubeAPIServer(crd_dirs=() if restored else args.crds, host=args.host, port=args.port,
+                           access_log=access_log, **({"namespaces": ()} if restored else {}))
+    if restored:
+        persist.load(server.api, args.state_file)
     if args.pidfile:
         with open(args.pidfile, "w") as handle:
             handle.write(f"{os.getpid()}\n")
@@ -46,6 +52,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     print(f"kubeapi listening on {server.url}", flush=True)
     server.serve_forever()
+    if args.state_file:
+        persist.dump(server.api, args.state_file)
     return 0
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import errors, serviceproxy
+from . import errors, faults, serviceproxy
 from .api import WriteOptions
 from . import protobuf
 from . import rbac
@@ -124,7 +124,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         self._answer_type = protobuf.JSON  # until a resource request negotiates its Accept header
         url = urlsplit(self.path)
         self.query = parse_qs(url.query, keep_blank_values=True)
-        raw = self._read_body()
+        raw = self._raw_body = self._read_body()
         try:
             if url.path.startswith("/_test/service-backends"):
                 return serviceproxy.serve_registration(self, url.path, raw)
@@ -136,7 +136,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             request = self._route_resource(url.path)
             if request is None:
                 return self._discovery(url.path)
-            self._serve_resource(request, raw)
+            faults.serve_resource(self, request, raw, self._serve_resource)
             if request.resource_type.key == ("", "secrets") and self.command in ("POST", "PUT", "PATCH"):
                 self._authorizer().fill_tokens(request.namespace)  # the token controller, after the write
         except errors.ApiError as exc:
@@ -165,6 +165,8 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
             if answer is not None:
                 return self._send_json(*answer)
         counters = self.server.counters
+        if faults.test_endpoint(self, path, self._json_body(self._raw_body) if self.command == "POST" else None):
+            return None
         if path == "/_test/requests" and self.command == "GET":
             return self._send_json(200, counters.snapshot())
         if path == "/_test/requests/reset" and self.command == "POST":
@@ -358,6 +360,7 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         timeout = float(self._param("timeoutSeconds") or 0) or 1800  # 0/absent: the server's own limit
         deadline = time.monotonic() + timeout
         requested = self._param("resourceVersion")
+        generation = faults.watch_started(self.server)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")
@@ -377,6 +380,8 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
                 self._write_chunk(b"")
                 return
         while not self.server.stopping.is_set():
+            if faults.watch_dropped(self.server, generation):
+                return faults.break_watch(self)
             try:
                 events = api.store.events_after(revision)
             except ResourceVersionTooOld:

@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 import yaml
 
 from .api import KubeAPI, WriteOptions
+from . import faults
 from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
@@ -66,6 +67,7 @@ class KubeAPIServer:
         self._httpd.counters = self.counters
         self._httpd.stopping = threading.Event()
         self._httpd.access_log = access_log
+        faults.install(self._httpd)
         self._httpd.authorizer = Authorizer(self.api)
         self._httpd.service_backends = ServiceBackends()  # real local servers behind Services (serviceproxy)
         self._thread = None
@@ -96,16 +98,16 @@ class KubeAPIServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="kubeapi", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="kubeapi", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self):
-        self._httpd.serve_forever(poll_interval=0.2)
+        faults.serve(self._httpd, poll_interval=0.2)  # comes back after an injected restart
 
     def stop(self):
         self._httpd.stopping.set()
+        self._httpd.faults.resumed.wait(30)  # an injected restart under way finishes first
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:

@@ -353,3 +353,50 @@ def test_list_errors_are_retried_until_the_kind_appears():
     result = wait_for(client, "ceph.rook.io/v1", "CephObjectStoreUser", "u", "rook", phase_ready, timeout=10,
                       poll_interval=0.05)
     assert result.obj["status"]["phase"] == "Ready" and not failures
+
+
+# -- broken watches: re-listed and watched again, polling only when it keeps failing ---------------------------
+class Cut(Exception):
+    """A stream cut mid-wait, as KubeClient's WatchStream reports it (no HTTP answer)."""
+    connection = True
+
+
+class Unavailable(Exception):
+    status = 503
+
+
+def test_a_cut_watch_is_relisted_and_watched_again_not_polled():
+    client = FakeClient(obj("Progressing"))
+    client.events.put(Cut("stream ended prematurely"))
+    client.events.put(Unavailable("503 while restarting"))
+    later(0.6, client.change, obj("Ready"))
+    feeds = []
+
+    def factory(c, api_version, kind, name, namespace, deadline):
+        feeds.append(ObjectFeed(c, api_version, kind, name, namespace, deadline))
+        return feeds[-1]
+
+    result = wait_for(client, "ceph.rook.io/v1", "CephObjectStoreUser", "u", "rook", phase_ready, timeout=10,
+                      feed_factory=factory)
+    assert result.obj["status"]["phase"] == "Ready"
+    assert feeds[0].rewatches == 2 and not feeds[0].polling
+    assert [c[0] for c in client.calls].count("list") == 3  # a fresh list after each break
+    assert not any(call[0] == "get" for call in client.calls)
+
+
+def test_a_watch_that_keeps_breaking_falls_back_to_polling(monkeypatch):
+    monkeypatch.setattr(waiter, "WATCH_RETRIES", 2)
+    monkeypatch.setattr(waiter, "_backoff", lambda failures: 0.01)
+    client = FakeClient(obj("Progressing"), watch_error=Cut("refused"))
+    later(0.3, setattr, client, "obj", obj("Ready"))
+    result = wait_for(client, "ceph.rook.io/v1", "CephObjectStoreUser", "u", "rook", phase_ready, timeout=10,
+                      poll_interval=0.05)
+    assert result.obj["status"]["phase"] == "Ready"
+    assert [c[0] for c in client.calls].count("watch") == 3  # the first and two re-established
+    assert ("get", "u") in client.calls
+
+
+def test_watch_backoff_is_capped_and_jittered():
+    delays = [waiter._backoff(n) for n in range(1, 12)]
+    assert all(d <= waiter.WATCH_RETRY_MAX for d in delays)
+    assert delays[0] <= waiter.WATCH_RETRY_BASE and delays[-1] >= waiter.WATCH_RETRY_MAX / 2
