@@ -4,15 +4,13 @@ run whose DorisCluster apply answers 500 every time fails naming it, then the ne
 run lock is released (its Lease gone) after both. The tests run in this order (the second continues the first).
 """
 import json
-import os
 import time
 import uuid
 
 import pytest
-import yaml
 
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import copy_collection, recap, run_playbook
+from tests.integration.phase_copy import copy_collection, recap, run_playbook, write_inventory
 from tests.kubeapi.faults import clear_faults, set_faults
 
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/%s/leases/lakehouse-platform-run"
@@ -46,13 +44,9 @@ def doris_phase(kube_api, tmp_path_factory):
         "mlflow_bucket_create": False, "phase3_min_health_percent": 0,
         "doris_failure_grace": 2, "doris_wait_timeout": 300, "doris_operator_wait_timeout": 300,
     }
-    inventory = collection / "inventories" / "faults"
-    (inventory / "group_vars" / "all").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    (inventory / "group_vars" / "all" / "test.yml").write_text(yaml.safe_dump(variables))
+    inventory = write_inventory(collection, "faults", variables)
     try:
-        yield {"collection": collection, "inventory": os.path.join("inventories", "faults"), "ns": ns}
+        yield {"collection": collection, "inventory": inventory, "ns": ns}
     finally:
         clear_faults(kube_api.url)
         for node in nodes:
