@@ -79,7 +79,7 @@ def test_waiter_survives_dropped_watches_and_sees_the_change(kube_api, kube_name
     feeds = []
 
     def steer():
-        for _ in range(3):  # three watches cut mid-wait, then the change
+        for _attempt in range(3):  # three watches cut mid-wait, then the change
             time.sleep(0.5)
             request_drop_watches(kube_api.url)
         time.sleep(0.5)
@@ -210,7 +210,7 @@ def test_client_retries_reads_and_applies_and_honours_retry_after(kube_api, kube
     definition = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": kube_namespace},
                   "data": {"a": "1"}}
     started = time.monotonic()
-    for _ in range(2):
+    for _attempt in range(2):
         client.apply(definition)
         assert client.get("v1", "ConfigMap", "c", kube_namespace)["data"] == {"a": "1"}
     client.delete("v1", "ConfigMap", "c", kube_namespace)

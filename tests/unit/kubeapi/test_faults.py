@@ -38,7 +38,7 @@ CM = "/api/v1/namespaces/default/configmaps"
 def test_every_nth_matching_request_gets_a_429_with_retry_after(server):
     set_faults(server.url, [{"code": 429, "every": 2, "verbs": ["get"], "resources": ["namespaces"],
                              "retry_after": 3}])
-    codes = [call(server, "GET", "/api/v1/namespaces/default")[0] for _ in range(4)]
+    codes = [call(server, "GET", "/api/v1/namespaces/default")[0] for _attempt in range(4)]
     assert codes == [200, 429, 200, 429]
     status, body, headers = call(server, "GET", "/api/v1/namespaces/default")
     assert status == 200
@@ -56,12 +56,12 @@ def test_every_nth_matching_request_gets_a_429_with_retry_after(server):
 
 def test_500_and_409_bodies_are_kube_apiserver_statuses(server):
     set_faults(server.url, [{"code": 500, "every": 1, "verbs": ["create"]}])
-    status, body, _ = call(server, "POST", CM, {"metadata": {"name": "a"}})
+    status, body, _headers = call(server, "POST", CM, {"metadata": {"name": "a"}})
     assert (status, body["reason"], body["message"]) == (500, "InternalError",
                                                          "Internal error occurred: injected fault (test server)")
     assert call(server, "GET", CM + "/a")[0] == 404  # refused before it was done
     set_faults(server.url, [{"code": 409, "every": 1, "verbs": ["update"]}])
-    status, body, _ = call(server, "PUT", CM + "/a", {"metadata": {"name": "a"}})
+    status, body, _headers = call(server, "PUT", CM + "/a", {"metadata": {"name": "a"}})
     assert (status, body["reason"]) == (409, "Conflict")
     assert body["message"].startswith('Operation cannot be fulfilled on configmaps "a": the object has been modified')
 
@@ -70,7 +70,7 @@ def test_after_performs_the_request_and_loses_its_answer(server):
     set_faults(server.url, [{"code": 500, "every": 1, "limit": 1, "after": True, "verbs": ["create"]}])
     assert call(server, "POST", CM, {"metadata": {"name": "b"}})[0] == 500
     assert call(server, "GET", CM + "/b")[0] == 200
-    status, body, _ = call(server, "POST", CM, {"metadata": {"name": "b"}})
+    status, body, _headers = call(server, "POST", CM, {"metadata": {"name": "b"}})
     assert (status, body["reason"]) == (409, "AlreadyExists")  # the limit is spent: the real answer
     report = clear_faults(server.url)
     assert report["rules"][0]["matched"] == 2 and report["rules"][0]["injected"] == 1
@@ -81,14 +81,14 @@ def test_after_performs_the_request_and_loses_its_answer(server):
 def test_a_seeded_probability_is_reproducible(server):
     def hits(seed):
         set_faults(server.url, [{"code": 503, "probability": 0.3, "verbs": ["list"]}], seed)
-        return [call(server, "GET", CM)[0] for _ in range(30)]
+        return [call(server, "GET", CM)[0] for _attempt in range(30)]
     first = hits(4)
     assert first == hits(4)
     assert 3 <= first.count(503) <= 18
 
 
 def test_bad_rules_are_refused(server):
-    status, body, _ = call(server, "POST", "/_test/faults", {"rules": [{"code": 418}]})
+    status, body, _headers = call(server, "POST", "/_test/faults", {"rules": [{"code": 418}]})
     assert status == 400 and "418" in body["message"]
 
 
@@ -141,8 +141,8 @@ def test_state_file_round_trip_keeps_objects_revision_and_crd_types(server, tmp_
                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
                         "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
     assert call(server, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
-    status, widget, _ = call(server, "POST", "/apis/example.com/v1/namespaces/default/widgets",
-                             {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+    widget_body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    status, widget, _headers = call(server, "POST", "/apis/example.com/v1/namespaces/default/widgets", widget_body)
     assert status == 201
     path = str(tmp_path / "state.json")
     persist.dump(server.api, path)
@@ -150,7 +150,7 @@ def test_state_file_round_trip_keeps_objects_revision_and_crd_types(server, tmp_
     again = KubeAPIServer(namespaces=()).start()
     try:
         persist.load(again.api, path)
-        status, body, _ = call(again, "GET", "/apis/example.com/v1/namespaces/default/widgets/w")
+        status, body, _headers = call(again, "GET", "/apis/example.com/v1/namespaces/default/widgets/w")
         assert status == 200 and body["metadata"]["uid"] == widget["metadata"]["uid"]
         assert body["metadata"]["resourceVersion"] == widget["metadata"]["resourceVersion"]
         assert again.api.store.revision == revision
