@@ -117,6 +117,9 @@ def ensure_phase1_components(collection):
     return faked
 
 
+PHASE2_WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
+
+
 def write_inventory(collection, name, variables):
     """A localhost inventory `inventories/<name>` in the copy with `variables` as its group_vars; returns its path."""
     inventory = collection / "inventories" / name
@@ -155,3 +158,21 @@ def recap(output):
         if line.startswith("localhost") and "ok=" in line:
             return dict((key, int(value)) for key, value in (part.split("=") for part in line.split(":", 1)[1].split()))
     raise AssertionError("no PLAY RECAP in output:\n" + output[-3000:])
+
+
+def seed_phase1_outputs(kube_api, ns):
+    """What phase 2 needs from phase 1, made by hand: the namespaces ns['dp'], ns['spark'] and ns['jobs'] (chart
+    workloads asked of the Flux simulator), the metastore's Thrift Endpoints with a ready address, the consumers'
+    S3 keys Secret."""
+    def create(path, body):
+        status, answer, _headers = kube_api.request("POST", path, body)
+        assert status == 201, answer
+    for key in ("dp", "spark", "jobs"):
+        create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                      "metadata": {"name": ns[key], "annotations": PHASE2_WORKLOADS}})
+    create("/api/v1/namespaces/%s/endpoints" % ns["dp"], {
+        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
+    create("/api/v1/namespaces/%s/secrets" % ns["dp"], {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
+        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})

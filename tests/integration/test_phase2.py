@@ -17,7 +17,7 @@ import yaml
 
 from tests.fixtures.local_server import serve
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import copy_collection, write_inventory, recap, run_playbook
+from tests.integration.phase_copy import seed_phase1_outputs, copy_collection, write_inventory, recap, run_playbook
 from tests.integration.trino_standin.fixture import TrinoStandIn
 from tests.integration.trino_standin.tables import (
     create_table,
@@ -25,13 +25,6 @@ from tests.integration.trino_standin.tables import (
     hive_catalog_properties,
     open_hive_catalog,
 )
-
-WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
-
-
-def _create(kube_api, path, body):
-    status, answer, _headers = kube_api.request("POST", path, body)
-    assert status == 201, answer
 
 
 @pytest.fixture(scope="module")
@@ -114,16 +107,7 @@ def test_apply_with_phase1_present_converges_and_a_rerun_changes_nothing(
         "trino_validate_retries": 2, "trino_validate_delay": 1, "iceberg_check_cleanup": False,
         "iceberg_check_namespace": phase1_table["namespace"],
         "trino_validate_expected_rows": phase1_table["rows"]}))
-    for key in ("dp", "spark", "jobs"):
-        _create(kube_api, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                 "metadata": {"name": ns[key], "annotations": WORKLOADS}})
-    # What phase 1 leaves: the metastore's Thrift Service with a ready pod behind it, the consumers' S3 keys.
-    _create(kube_api, "/api/v1/namespaces/%s/endpoints" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
-    _create(kube_api, "/api/v1/namespaces/%s/secrets" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    seed_phase1_outputs(kube_api, ns)  # what phase 1 leaves
     collection = phase2["collection"]
     first = run_playbook(collection, "-i", phase2["apply"], "playbooks/phase2.yml", env=kube_api.env, timeout=2400)
     assert recap(first.stdout)["changed"] > 0

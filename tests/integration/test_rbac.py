@@ -14,15 +14,9 @@ import pytest
 import yaml
 
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import ROOT, copy_collection, write_inventory, recap, run_playbook
+from tests.integration.phase_copy import seed_phase1_outputs, ROOT, copy_collection, write_inventory, recap, run_playbook
 
-WORKLOADS = {"helmrelease.sim.lakehouse.test/workloads": "true"}
 RULES = os.path.join(ROOT, "roles", "deployer_rbac", "vars", "main.yml")
-
-
-def _create(kube_api, path, body):
-    status, answer, _headers = kube_api.request("POST", path, body)
-    assert status == 201, answer
 
 
 def _audit(kube_api, user):
@@ -49,16 +43,7 @@ def deployer(kube_api, tmp_path_factory):
     }
     admin = write_inventory(collection, "admin", dict(variables, platform_kubeconfig=kube_api.kubeconfig))
     as_deployer = write_inventory(collection, "deployer", dict(variables, platform_kubeconfig=kubeconfig))
-    for key in ("dp", "spark", "jobs"):
-        _create(kube_api, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                 "metadata": {"name": ns[key], "annotations": WORKLOADS}})
-    # What phase 1 leaves: the metastore's Thrift endpoints, the consumers' S3 keys.
-    _create(kube_api, "/api/v1/namespaces/%s/endpoints" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
-    _create(kube_api, "/api/v1/namespaces/%s/secrets" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    seed_phase1_outputs(kube_api, ns)  # what phase 1 leaves
     # Flux is installed (its namespace; the simulators act as its controllers)
     status, body, _headers = kube_api.request("POST", "/api/v1/namespaces", {
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}})
