@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.lakehouse.platform.plugins.module_utils import manifests
+from ansible_collections.lakehouse.platform.plugins.plugin_utils import in_worker
 
 MODULE = "lakehouse.platform.k8s_apply"
 REF_KEYS = ("apiVersion", "kind", "namespace", "name")
@@ -55,8 +56,11 @@ class ActionModule(ActionBase):
                 return result
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        module_result = self._execute_module(module_name=MODULE, module_args=self._task.args.copy(),
-                                             task_vars=task_vars, wrap_async=wrap_async)
+        if wrap_async:
+            module_result = self._execute_module(module_name=MODULE, module_args=self._task.args.copy(),
+                                                 task_vars=task_vars, wrap_async=wrap_async)
+        else:
+            module_result = in_worker.execute_module(self, MODULE, self._task.args.copy(), task_vars)
         result = merge_hash(result, module_result)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: warm_workers
+type: aggregate
+short_description: Import the Kubernetes client once in the controller for this collection's modules
+version_added: 0.2.0
+description:
+  - This collection's Kubernetes modules run inside the task's worker process when the connection is local
+    and the host's Python is the controller's (see C(plugins/plugin_utils/in_worker.py)). Ansible forks that
+    worker from the controller process for every task.
+  - Before the first task of such a module starts, this callback imports the Kubernetes client and the
+    collection's Kubernetes module_utils in the controller process, so every later worker starts with them
+    loaded instead of importing them again (about half a second a task on a small controller).
+  - It prints nothing and changes no result. A run without a task of this collection imports nothing.
+  - Enabled by the collection's C(ansible.cfg); without it the modules work the same, only slower.
+author:
+  - lakehouse.platform contributors (@lakehouse-platform)
+requirements:
+  - enable in ansible.cfg (C(callbacks_enabled = lakehouse.platform.warm_workers))
+"""
+
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.lakehouse.platform.plugins.plugin_utils import in_worker
+
+PREFIX = "lakehouse.platform."
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "lakehouse.platform.warm_workers"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self._warm = False
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        if self._warm:
+            return
+        action = getattr(task, "resolved_action", None) or getattr(task, "action", None) or ""
+        if action.startswith(PREFIX) and action[len(PREFIX):] in in_worker.KUBERNETES_MODULES:
+            self._warm = True
+            in_worker.preload()
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
