@@ -102,6 +102,10 @@ def origin(name, defaults, given, depth=0):
     return found
 
 
+# What a <component>_prerequisites item must say (namespace and ready are optional).
+PREREQUISITE_KEYS = ("what", "api_version", "kind", "name", "how")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -123,6 +127,34 @@ class ActionModule(ActionBase):
             return {}
         specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
         return (specs.get("main") or {}).get("options") or {}
+
+    @staticmethod
+    def _component_prerequisites(component, merged, templar, names=()):
+        """(items, None), or ([], problem): <component>_prerequisites (an item whose name is empty, a mode that
+        needs nothing, is not checked), then a StorageClass for each option of the component that names one
+        (``names``: the options its rules' conditions read, the role's argument spec)."""
+        name = component + "_prerequisites"
+        try:
+            items = templar.template(merged[name]) if name in merged else []
+            values = dict((option, templar.template(merged[option]))
+                          for option in set(names) | option_rules.option_names(component) if option in merged)
+        except Exception as err:  # pylint: disable=broad-except
+            return [], "%s: its settings cannot be read: %s" % (component, err)
+        if not isinstance(items, list):
+            return [], "%s must be a list of prerequisites, got %s" % (name, type(items).__name__)
+        needs = []
+        for index, item in enumerate(items):
+            missing = [key for key in PREREQUISITE_KEYS if not isinstance(item, dict) or key not in item]
+            if missing:
+                return [], "%s[%d] needs %s" % (name, index, ", ".join(missing))
+            if not item["name"]:
+                continue
+            needs.append(dict(item, component=component))
+        for option, storage_class in option_rules.storage_class_settings(component, values):
+            needs.append({"what": "the StorageClass of %s" % option, "api_version": "storage.k8s.io/v1",
+                          "kind": "StorageClass", "name": storage_class, "component": component,
+                          "how": "create it (its provisioner), or set %s to a StorageClass of the cluster" % option})
+        return needs, None
 
     def _argument_errors(self, roles_dir, component, templar, merged, defaults, given):
         """Errors of the component's inputs against its role's argument spec (entry point main) and the rules of
@@ -309,6 +341,15 @@ class ActionModule(ActionBase):
             except Exception as err:  # pylint: disable=broad-except
                 return dict(failed=True, msg="%s: the chart driver's settings cannot be read: %s" % (phase, err))
             prerequisites.extend(driver_prerequisites(effective_driver, flux_namespace, argocd_namespace, kustomize))
+            # What each component needs and does not install itself (an operator's CRD, its namespace, the
+            # StorageClass its settings name): <component>_prerequisites, checked by preflight with the above.
+            for component in selected:
+                needs, problem = self._component_prerequisites(
+                    component, settings[component][1], settings[component][2], self._main_spec(roles_dir, component))
+                if problem:
+                    return dict(failed=True, argument_errors=[problem],
+                                msg="%s: invalid settings, nothing was changed: %s" % (phase, problem))
+                prerequisites.extend(needs)
 
         stages = []
         last_stage = {}

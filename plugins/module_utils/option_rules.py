@@ -411,6 +411,21 @@ def option_names(component):
     return names
 
 
+def storage_class_settings(component, values):
+    """[(option, StorageClass)] of the component's options that name a StorageClass, set (not empty, which is the
+    cluster's default) and in use (their rule's condition holds): what preflight looks for on the cluster."""
+    found = []
+    for rule in RULES.get(component, []):
+        if not isinstance(rule, tuple) or rule[1] not in (storage_class, storage_class_or_default):
+            continue
+        if len(rule) > 2 and not rule[2](values):
+            continue
+        value = values.get(rule[0])
+        if isinstance(value, str) and value:
+            found.append((rule[0], value))
+    return found
+
+
 def errors(component, values):
     """Sentences naming each option of ``component`` that breaks a rule, its value and the rule."""
     found = []

@@ -23,6 +23,9 @@ class CatalogError(ValueError):
     """A catalog that breaks a rule; the message names the phase and the entry."""
 
 
+OBJECTIVE_KEYS = frozenset(("id", "title", "components"))
+
+
 def objective_tag(objective_id):
     """objective_<x>_<y> for objective id "x.y"."""
     return "objective_" + str(objective_id).replace(".", "_")
@@ -57,6 +60,11 @@ def normalise(catalog):
         for objective in objectives:
             if not isinstance(objective, dict) or not objective.get("id") or not objective.get("title"):
                 raise CatalogError("%s: every objective needs id and title, got %r" % (phase, objective))
+            # A title with commas in a YAML flow mapping ({title: a (b, c)}) is cut and leaves stray keys.
+            stray = sorted(set(objective) - OBJECTIVE_KEYS, key=str)
+            if stray:
+                raise CatalogError("%s: objective %s has unknown key(s) %s (quote a title that holds commas)"
+                                   % (phase, objective["id"], ", ".join(map(str, stray))))
             components = list(objective.get("components") or [])
             for component in components:
                 if component in objective_of:

@@ -238,3 +238,27 @@ def summary(obj):
         ],
         "state": status.get("state"),
     }
+
+
+AUTOSCALER_CONTAINER = "autoscaler"
+
+
+def autoscaler_report(obj, head_pod):
+    """What the in-tree autoscaler looks like: whether the spec turns it on, whether KubeRay put its container in
+    the head pod (``head_pod``: that pod, or None when it could not be read), its options, and whether the desired
+    workers sit within min..max (what the autoscaler keeps them to)."""
+    spec = obj.get("spec") or {}
+    counts = worker_counts(obj)
+    options = spec.get("autoscalerOptions") or {}
+    containers = (((head_pod or {}).get("spec") or {}).get("containers")) or []
+    return {
+        "enabled": autoscaling_enabled(obj),
+        "container": any(c.get("name") == AUTOSCALER_CONTAINER for c in containers) if head_pod else None,
+        "head_pod": ((head_pod or {}).get("metadata") or {}).get("name"),
+        "upscaling_mode": options.get("upscalingMode"),
+        "idle_timeout_seconds": options.get("idleTimeoutSeconds"),
+        "desired": counts["desired"],
+        "min": counts["min"],
+        "max": counts["max"],
+        "within_bounds": counts["min"] <= counts["desired"] <= counts["max"],
+    }

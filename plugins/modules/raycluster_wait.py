@@ -147,6 +147,39 @@ workers:
       description: What C(ready) had to reach, C(min) with autoscaling, else C(desired).
       type: int
       sample: 2
+autoscaler:
+  description:
+    - The in-tree autoscaler of the ready RayCluster (the runbook's "Ray workers auto-scaling").
+  returned: after a successful wait
+  type: dict
+  contains:
+    enabled:
+      description: Whether C(spec.enableInTreeAutoscaling) is true.
+      type: bool
+    container:
+      description: Whether the head pod has KubeRay's C(autoscaler) container (null when the pod was not read).
+      type: bool
+    head_pod:
+      description: The head pod read for it.
+      type: str
+    upscaling_mode:
+      description: C(spec.autoscalerOptions.upscalingMode).
+      type: str
+    idle_timeout_seconds:
+      description: C(spec.autoscalerOptions.idleTimeoutSeconds).
+      type: int
+    desired:
+      description: Desired workers.
+      type: int
+    min:
+      description: Minimum workers.
+      type: int
+    max:
+      description: Maximum workers.
+      type: int
+    within_bounds:
+      description: Whether C(min) <= C(desired) <= C(max).
+      type: bool
 raycluster:
   description: Summary of the RayCluster as last seen.
   returned: when the RayCluster exists
@@ -248,7 +281,20 @@ def run(module, client):
         failure_grace=0,  # ReplicaFailure does not clear by itself: fail on first sight
         describe=raycluster.describe,
     )
-    return dict(changed=False, waited=True, elapsed=round(result.elapsed, 3), **report(result.obj))
+    return dict(changed=False, waited=True, elapsed=round(result.elapsed, 3), autoscaler=autoscaler(client, result.obj),
+                **report(result.obj))
+
+
+def autoscaler(client, obj):
+    """The autoscaler figures, with the head pod read for its container when the spec turns autoscaling on."""
+    head_pod = None
+    name = ((obj.get("status") or {}).get("head") or {}).get("podName")
+    if raycluster.autoscaling_enabled(obj) and name:
+        try:
+            head_pod = client.get("v1", "Pod", name, obj["metadata"]["namespace"])
+        except KubeError:
+            head_pod = None  # reported as container: null (not read)
+    return raycluster.autoscaler_report(obj, head_pod)
 
 
 def main():

@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.fixtures.kube import run_k8s_playbook
 
-VOLATILE = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation")
+VOLATILE = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "elapsed")
 
 
 def _tasks(namespace, state_namespace):

@@ -138,6 +138,8 @@ def phase3(kube_api, tmp_path_factory):
         # The shared test server's pods (other tests') do not make a healthy platform.
         "phase3_min_health_percent": 0,
         "doris_failure_grace": 5,
+        # The runbook's Service URLs: an Ingress per UI at <ui>.<domain>.
+        "platform_ingress_domain": "lakehouse.test", "platform_ingress_class_name": "nginx",
     }
     for component in COMPONENTS:
         phase3_vars["%s_wait_timeout" % component] = 600
@@ -190,12 +192,17 @@ def test_render_writes_the_tree_and_rerender_changes_nothing(phase3):
         "elasticsearch": {"Namespace", "HelmRepository", "HelmRelease"},
         "kafka": {"HelmRepository", "HelmRelease"},
         "neo4j": {"HelmRepository", "HelmRelease"},
-        "datahub": {"HelmRepository", "HelmRelease"},
+        "datahub": {"HelmRepository", "HelmRelease", "Ingress"},
         "doris": {"Namespace", "HelmRepository", "HelmRelease", "DorisCluster"},
-        "ray": {"Namespace", "HelmRepository", "HelmRelease", "RayCluster"},
-        "mlflow": {"Cluster", "HelmRepository", "HelmRelease"},
-        "kubeflow": {"GitRepository", "Kustomization"},
+        "ray": {"Namespace", "HelmRepository", "HelmRelease", "RayCluster", "Ingress"},
+        "mlflow": {"Cluster", "HelmRepository", "HelmRelease", "Ingress"},
+        "kubeflow": {"GitRepository", "Kustomization", "Ingress"},
     }
+    hosts = dict((obj["metadata"]["name"], (obj["spec"]["rules"][0]["host"], obj["spec"]["tls"][0]["secretName"],
+                                            obj["spec"]["ingressClassName"]))
+                 for (kind, _ns, _name), obj in phase3["runs"]["rendered"].items() if kind == "Ingress")
+    assert hosts == dict((ui, ("%s.lakehouse.test" % ui, "%s-tls" % ui, "nginx"))
+                         for ui in ("datahub", "ray", "mlflow", "kubeflow"))
     releases = {name: obj["spec"]["chart"]["spec"]["version"] for (kind, _ns, name), obj
                 in phase3["runs"]["rendered"].items() if kind == "HelmRelease"}
     assert releases == {"elasticsearch": "22.1.7", "kafka": "32.4.4", "neo4j": "5.17.0", "prerequisites": "0.3.0",
@@ -328,6 +335,17 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     assert report["mode"] == "apply" and report["outcome"] == "succeeded"
     assert report["lock"]["released"] is True
     assert report["checks"][0]["note"].startswith("measured after the run")
+    # The runbook's "Ray workers auto-scaling": the in-tree autoscaler in the head pod, workers within 1..4.
+    scaler = report["validations"]["ray"]["autoscaling"]
+    assert (scaler["enabled"], scaler["container"], scaler["min"], scaler["max"]) == (True, True, 1, 4), scaler
+    assert ray["spec"]["enableInTreeAutoscaling"] is True and ray["spec"]["autoscalerOptions"]["upscalingMode"] == "Default"
+    assert report["validations"]["ray"]["url"] == "https://ray.lakehouse.test"
+    # The runbook's success criteria, judged from what the run measured.
+    criteria = dict((row["criterion"], row) for row in report["success_criteria"])
+    assert len(criteria) == 16
+    assert criteria["Ray workers auto-scaling"]["state"] == "met", criteria["Ray workers auto-scaling"]
+    assert criteria["Ray cluster operational"]["state"] == "met"
+    assert criteria["Doris connected to Superset"]["state"] == "not checked"
 
     second = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
     assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]

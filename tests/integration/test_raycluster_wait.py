@@ -176,3 +176,24 @@ def test_replica_failure_fails_fast_with_kuberays_message(kube_api, client, kube
     assert "exceeded quota: ray-quota" in ray["failure"]
     assert "RayCluster %s/%s failed" % (kube_namespace, name) in ray["msg"]
     assert ray["elapsed"] < 10 and wall < 120  # far from the 300 s timeout
+
+
+def test_the_autoscaler_container_is_reported_when_the_spec_turns_it_on(client, kube_namespace):
+    name = "ray-%s" % uuid.uuid4().hex[:6]
+    definition = ray_cluster(kube_namespace, name, workers=2)
+    definition["spec"].update(enableInTreeAutoscaling=True, autoscalerOptions={
+        "upscalingMode": "Conservative", "idleTimeoutSeconds": 30})
+    create(client, definition)
+    result = module_run(client, kube_namespace, name, timeout=60)
+    scaler = result["autoscaler"]
+    assert scaler["enabled"] is True and scaler["container"] is True, scaler
+    assert scaler["head_pod"] == result["raycluster"]["head_pod"]
+    assert (scaler["upscaling_mode"], scaler["idle_timeout_seconds"]) == ("Conservative", 30)
+    assert (scaler["min"], scaler["desired"], scaler["max"], scaler["within_bounds"]) == (1, 2, 4, True)
+    assert result["workers"]["autoscaling"] is True and result["workers"]["required"] == 1
+
+    # Without it: no head pod read, nothing claimed.
+    fixed = "ray-%s" % uuid.uuid4().hex[:6]
+    create(client, ray_cluster(kube_namespace, fixed, workers=1))
+    scaler = module_run(client, kube_namespace, fixed, timeout=60)["autoscaler"]
+    assert scaler["enabled"] is False and scaler["container"] is None and scaler["head_pod"] is None

@@ -28,6 +28,7 @@ KINDS = {
     ("v1", "Event"): ("events", True),
     ("v1", "PersistentVolumeClaim"): ("persistentvolumeclaims", True),
     ("v1", "PersistentVolume"): ("persistentvolumes", False),
+    ("storage.k8s.io/v1", "StorageClass"): ("storageclasses", False),
     ("apps/v1", "Deployment"): ("deployments", True),
     ("apps/v1", "ReplicaSet"): ("replicasets", True),
     ("apps/v1", "StatefulSet"): ("statefulsets", True),

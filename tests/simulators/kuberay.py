@@ -9,6 +9,8 @@ Behaviour, from the CR's simulator settings:
 - `fail` (or `worker.mode: fail`) makes worker pod creation fail: ReplicaFailure=True, reason
   FailedCreateWorkerPod, with the API error as message; `head.mode: fail` does the same for the head pod.
 """
+import copy
+
 from plugins.module_utils.quantity import cpu_millicores, format_bytes, format_cpu, memory_bytes
 
 from . import behaviour as beh
@@ -113,6 +115,29 @@ def desired_resources(rc):
                     tpu += count * memory_bytes(quantity)
     return {"desiredCPU": format_cpu(cpu), "desiredMemory": format_bytes(memory), "desiredGPU": str(gpu),
             "desiredTPU": str(tpu)}
+
+
+AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
+
+
+def with_autoscaler(rc, template):
+    """The head pod template as kuberay builds it: with spec.enableInTreeAutoscaling, an `autoscaler` container
+    (the head container's image unless autoscalerOptions.image, autoscalerOptions.resources or 500m/512Mi) that
+    runs `ray kuberay-autoscaler` against this cluster (pure function)."""
+    spec = rc.get("spec") or {}
+    if not spec.get("enableInTreeAutoscaling"):
+        return template
+    options = spec.get("autoscalerOptions") or {}
+    template = copy.deepcopy(template)
+    pod_spec = template.setdefault("spec", {})
+    containers = pod_spec.setdefault("containers", [])
+    image = options.get("image") or (containers[0].get("image") if containers else "rayproject/ray")
+    containers.append({
+        "name": "autoscaler", "image": image, "imagePullPolicy": options.get("imagePullPolicy", "IfNotPresent"),
+        "command": ["/bin/bash", "-lc", "--"],
+        "args": [f"ray kuberay-autoscaler --cluster-name {name_of(rc)} --cluster-namespace {namespace_of(rc)}"],
+        "resources": options.get("resources") or copy.deepcopy(AUTOSCALER_RESOURCES)})
+    return template
 
 
 def head_pod_ready_condition(head_pod):
@@ -280,7 +305,7 @@ class RayClusterController(Controller):
             name = f"{name_of(rc)}-head-{random_suffix()}"
             if self._failing(rc, "head"):
                 return pods, self._create_error(rc, name, "FailedCreateHeadPod", "head")
-            template = (spec.get("headGroupSpec") or {}).get("template") or {}
+            template = with_autoscaler(rc, (spec.get("headGroupSpec") or {}).get("template") or {})
             pod = pod_from_template(template, name, ns, rc, extra_labels=base_labels(rc, "head", HEAD_GROUP),
                                     inherited_annotations=self._pod_annotations(rc, "head"),
                                     node_name=self.ctx.pick_node())

@@ -40,3 +40,54 @@ def test_origin_ignores_ansible_and_play_variables():
     defaults = {"report_dir": "{{ inventory_dir }}/../build/{{ platform_phase }}/{{ platform_report_name }}"}
     given = {"inventory_dir": "/inv", "platform_phase": "phase1", "platform_report_name": "x"}
     assert phase_plan.origin("report_dir", defaults, given) == ["platform_report_name"]
+
+
+class _Templar:
+    """Renders '{{ name }}' from the settings, the one form the tests below use."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def template(self, value):
+        if isinstance(value, list):
+            return [self.template(item) for item in value]
+        if isinstance(value, dict):
+            return dict((key, self.template(item)) for key, item in value.items())
+        if isinstance(value, str) and value.startswith("{{ ") and value.endswith(" }}"):
+            return self.template(self.values[value[3:-3]])
+        return value
+
+
+def test_a_component_s_prerequisites_and_the_storage_classes_its_settings_name():
+    crd = {"what": "the CRD", "api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "name": "clusters.postgresql.cnpg.io", "ready": True, "how": "install the operator"}
+    merged = {"postgres_prerequisites": [crd, dict(crd, name="")], "postgres_storage_class": "{{ platform_class }}",
+              "platform_class": "fast-ssd"}
+    needs, problem = phase_plan.ActionModule._component_prerequisites("postgres", merged, _Templar(merged))
+    assert problem is None
+    assert needs[0] == dict(crd, component="postgres")  # the item with an empty name is not checked
+    assert needs[1] == {"what": "the StorageClass of postgres_storage_class", "api_version": "storage.k8s.io/v1",
+                        "kind": "StorageClass", "name": "fast-ssd", "component": "postgres",
+                        "how": "create it (its provisioner), or set postgres_storage_class to a StorageClass of the cluster"}
+    assert len(needs) == 2
+
+
+def test_an_empty_storage_class_is_the_default_and_not_looked_for():
+    merged = {"elasticsearch_storage_class": ""}
+    assert phase_plan.ActionModule._component_prerequisites("elasticsearch", merged, _Templar(merged)) == ([], None)
+    # Only where the option is in use: MLflow's database class with an existing database is not.
+    merged = {"mlflow_database_mode": "existing", "mlflow_postgres_storage_class": "ceph-block"}
+    spec = ["mlflow_database_mode", "mlflow_postgres_storage_class"]
+    assert phase_plan.ActionModule._component_prerequisites("mlflow", merged, _Templar(merged), spec) == ([], None)
+    merged["mlflow_database_mode"] = "cnpg"
+    needs, _problem = phase_plan.ActionModule._component_prerequisites("mlflow", merged, _Templar(merged), spec)
+    assert [need["name"] for need in needs] == ["ceph-block"]
+
+
+def test_a_malformed_prerequisite_is_named():
+    merged = {"s3_storage_prerequisites": [{"what": "x", "kind": "Namespace", "name": "storage"}]}
+    assert phase_plan.ActionModule._component_prerequisites("s3_storage", merged, _Templar(merged)) == (
+        [], "s3_storage_prerequisites[0] needs api_version, how")
+    merged = {"s3_storage_prerequisites": "storage"}
+    assert phase_plan.ActionModule._component_prerequisites("s3_storage", merged, _Templar(merged))[1] == (
+        "s3_storage_prerequisites must be a list of prerequisites, got str")

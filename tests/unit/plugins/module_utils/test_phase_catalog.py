@@ -128,3 +128,16 @@ def test_the_runbook_stages():
         ("Endpoints", "hive_metastore_release"), ("Secret", "s3_storage_credentials_secret")]
     assert phases["phase1"]["trigger"] == {"storage_used": "200Gi"}
     assert phases["phase3"]["min_health_percent"] == 80 and phases["phase3"]["health_target_percent"] == 90
+
+
+def test_an_objective_title_cut_at_a_comma_is_refused():
+    catalog = yaml.safe_load("""
+p:
+  title: P
+  objectives:
+    - {id: "1.1", title: Complete ML platform (Ray, MLflow, Kubeflow), components: [ray]}
+  stages:
+    - [ray]
+""")
+    with pytest.raises(phase_catalog.CatalogError, match=r"objective 1.1 has unknown key\(s\) Kubeflow\), MLflow"):
+        phase_catalog.normalise(catalog)

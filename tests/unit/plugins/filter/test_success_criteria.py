@@ -1,0 +1,80 @@
+"""The runbook's success criteria judged from a report: a validation sentence passes unless it says the check
+did not happen, `met` decides for figures, a criterion without evidence says why, render mode judges nothing;
+and phase 3's criteria of the catalog are the runbook's 16, each with a valid expression."""
+import os
+
+import jmespath
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lakehouse.platform.plugins.filter.criteria import success_criteria
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+CATALOG = yaml.safe_load(open(os.path.join(ROOT, "playbooks", "vars", "phases.yml")))["platform_catalog"]
+
+REPORT = {
+    "mode": "apply", "check_mode": False, "outcome": "succeeded",
+    "health": {"after": {"summary": "100% (25/25 pods)", "failed": 0, "pending": 0}},
+    "checks": [{"name": "Platform health (phase 3 target)", "measured": "100% (25/25 pods)", "met": True}],
+    "validations": {
+        "datahub": {"gms_health": "HTTP 200 via service proxy dp/datahub-datahub-gms:8080"},
+        "doris": {"fe_check": "not checked (no doris_fe_check_host)"},
+        "ray": {"workers": {"ready": 2, "required": 2},
+                "autoscaling": {"enabled": True, "container": True, "within_bounds": False}},
+        "mlflow": {"test_run": "not reachable: Service ml/mlflow not found"},
+    },
+}
+
+
+def _states(rows):
+    return dict((row["criterion"], row["state"]) for row in rows)
+
+
+def test_each_criterion_is_judged_with_its_evidence():
+    rows = success_criteria(CATALOG["phase3"]["success_criteria"], REPORT)
+    states = _states(rows)
+    assert states["All 27 new pods running"] == "met"
+    assert states["DataHub UI accessible"] == "met"
+    assert states["Doris FE responding to queries"] == "not checked"
+    assert states["Ray cluster operational"] == "met"
+    assert states["MLflow tracking server responding"] == "not checked"
+    assert states["Platform health ≥90%"] == "met"
+    assert states["Ray workers auto-scaling"] == "not met"  # the desired workers left min..max
+    assert states["Kubeflow pipelines functional"] == "not checked"  # nothing recorded
+    evidence = dict((row["criterion"], row["evidence"]) for row in rows)
+    assert evidence["DataHub UI accessible"].startswith("HTTP 200")
+    assert evidence["MLflow tracking server responding"].startswith("not reachable: Service ml/mlflow")
+    assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipelines_health)"
+    assert evidence["Doris connected to Superset"] == "the Superset connection is not made by this collection yet"
+    assert '"container": true' in evidence["Ray workers auto-scaling"]
+
+
+def test_a_failed_run_or_pending_pods_do_not_meet_the_pods_criterion():
+    report = dict(REPORT, health={"after": {"summary": "90% (27/30 pods)", "failed": 0, "pending": 3}})
+    assert _states(success_criteria(CATALOG["phase3"]["success_criteria"], report))["All 27 new pods running"] == "not met"
+
+
+def test_render_and_check_mode_judge_nothing():
+    for report in (dict(REPORT, mode="render"), dict(REPORT, check_mode=True)):
+        rows = success_criteria(CATALOG["phase3"]["success_criteria"], report)
+        assert set(row["state"] for row in rows) == {"not checked"}
+        assert rows[0]["evidence"].endswith("nothing ran in a cluster")
+
+
+def test_the_catalog_holds_the_runbook_s_criteria_with_valid_expressions():
+    criteria = CATALOG["phase3"]["success_criteria"]
+    assert [c["level"] for c in criteria].count("must") == 6
+    assert [c["level"] for c in criteria].count("should") == 5 and [c["level"] for c in criteria].count("nice") == 5
+    for criterion in criteria:
+        assert criterion.get("evidence") or criterion.get("unchecked"), criterion
+        for key in ("evidence", "met"):
+            if criterion.get(key):
+                jmespath.compile(criterion[key])
+
+
+def test_a_malformed_criterion_is_named():
+    with pytest.raises(AnsibleFilterError, match="each criterion needs level"):
+        success_criteria([{"level": "urgent", "criterion": "x"}], REPORT)
+    with pytest.raises(AnsibleFilterError, match="'x'"):
+        success_criteria([{"level": "must", "criterion": "x", "evidence": "validations.["}], REPORT)
