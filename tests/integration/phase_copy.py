@@ -170,9 +170,16 @@ def seed_phase1_outputs(kube_api, ns):
     for key in ("dp", "spark", "jobs"):
         create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                       "metadata": {"name": ns[key], "annotations": PHASE2_WORKLOADS}})
-    create("/api/v1/namespaces/%s/endpoints" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
-    create("/api/v1/namespaces/%s/secrets" % ns["dp"], {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    seed_phase1_leftovers(kube_api, ns["dp"])
+
+
+def seed_phase1_leftovers(kube_api, namespace):
+    """In ``namespace`` (which exists): the metastore's Thrift Endpoints with a ready address and the consumers'
+    S3 keys Secret, what phase 2's preflight asks of phase 1."""
+    for path, body in (
+            ("endpoints", {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
+                           "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]}),
+            ("secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
+                         "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})):
+        status, answer, _headers = kube_api.request("POST", "/api/v1/namespaces/%s/%s" % (namespace, path), body)
+        assert status == 201, answer

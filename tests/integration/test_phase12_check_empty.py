@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.integration.k8s_compare import create_ready_node, delete_node, require_real_crds
-from tests.integration.phase_copy import copy_collection, recap, run_playbook
+from tests.integration.phase_copy import copy_collection, recap, run_playbook, seed_phase1_leftovers
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +31,7 @@ def empty_cluster(kube_api, tmp_path_factory, _simulator_runner):
     # Rook's namespace is the operator's, not the phase's; phase 1's outputs for phase 2 in a namespace of their own.
     for name in (rook, fresh["p1dp"]):
         create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    create("/api/v1/namespaces/%s/endpoints" % fresh["p1dp"], {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "hive-metastore"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"name": "thrift", "port": 9083}]}]})
-    create("/api/v1/namespaces/%s/secrets" % fresh["p1dp"], {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "iceberg-s3-credentials"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret"}})
+    seed_phase1_leftovers(kube_api, fresh["p1dp"])
     collection = copy_collection(tmp_path_factory.mktemp("phase12-empty"))
     inventories = {}
     for phase, variables in (
