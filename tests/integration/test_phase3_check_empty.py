@@ -42,8 +42,10 @@ def empty_cluster(kube_api, tmp_path_factory, _simulator_runner):
             delete_node(kube_api, node)
 
 
-@pytest.mark.parametrize("tags", [[], ["--tags", "kafka"], ["--tags", "doris"], ["--tags", "mlflow"]],
-                         ids=["whole-phase", "kafka", "doris", "mlflow"])
+TAGS = ["elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlflow", "kubeflow"]
+
+
+@pytest.mark.parametrize("tags", [[]] + [["--tags", c] for c in TAGS], ids=["whole-phase"] + TAGS)
 def test_check_mode_on_an_empty_cluster_sends_no_write(empty_cluster, kube_api, tags):
     collection, inventory, fresh = empty_cluster["collection"], empty_cluster["inventory"], empty_cluster["fresh"]
     kube_api.reset_counts()
