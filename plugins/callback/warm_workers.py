@@ -14,10 +14,11 @@ description:
   - This collection's Kubernetes modules run inside the task's worker process when the connection is local
     and the host's Python is the controller's (see C(plugins/plugin_utils/in_worker.py)). Ansible forks that
     worker from the controller process for every task.
-  - Before the first task of such a module starts, this callback imports the Kubernetes client and the
+  - Once the first task of such a module has run, this callback imports the Kubernetes client and the
     collection's Kubernetes module_utils in the controller process, so every later worker starts with them
     loaded instead of importing them again (about half a second a task on a small controller).
-  - It prints nothing and changes no result. A run without a task of this collection imports nothing.
+  - It prints nothing and changes no result. A run in which no such task runs (render mode, where they are
+    skipped) imports nothing.
   - Enabled by the collection's C(ansible.cfg); without it the modules work the same, only slower.
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
@@ -42,13 +43,22 @@ class CallbackModule(CallbackBase):
         super(CallbackModule, self).__init__(*args, **kwargs)
         self._warm = False
 
-    def v2_playbook_on_task_start(self, task, is_conditional):
+    def _ran(self, result):
+        # After the first task of such a module that ran (not one skipped by its condition: a render run
+        # imports nothing), before the next task's worker is forked.
         if self._warm:
             return
+        task = getattr(result, "_task", None)
         action = getattr(task, "resolved_action", None) or getattr(task, "action", None) or ""
         if action.startswith(PREFIX) and action[len(PREFIX):] in in_worker.KUBERNETES_MODULES:
             self._warm = True
             in_worker.preload()
 
-    def v2_playbook_on_handler_task_start(self, task):
-        self.v2_playbook_on_task_start(task, False)
+    def v2_runner_on_ok(self, result):
+        self._ran(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._ran(result)
+
+    def v2_runner_item_on_ok(self, result):
+        self._ran(result)
