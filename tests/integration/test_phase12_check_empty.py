@@ -57,9 +57,10 @@ def empty_cluster(kube_api, tmp_path_factory, _simulator_runner):
             kube_api.request("DELETE", "/api/v1/namespaces/" + name)
 
 
-CASES = [("phase1", None)] + [("phase1", c) for c in ("s3_storage", "postgres", "hive_metastore", "iceberg",
-                                                        "metadata_backup")] + \
-    [("phase2", None), ("phase2", "spark_operator"), ("phase2", "trino")]
+PHASE1 = ("s3_storage", "postgres", "hive_metastore", "iceberg", "metadata_backup")
+PHASE2 = ("spark_operator", "trino")
+CASES = ([("phase1", None)] + [("phase1", c) for c in PHASE1]
+         + [("phase2", None)] + [("phase2", c) for c in PHASE2])
 
 
 @pytest.mark.parametrize("phase,component", CASES, ids=["%s-%s" % (p, c or "whole") for p, c in CASES])
