@@ -56,11 +56,7 @@ class ActionModule(ActionBase):
                 return result
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        if wrap_async:
-            module_result = self._execute_module(module_name=MODULE, module_args=self._task.args.copy(),
-                                                 task_vars=task_vars, wrap_async=wrap_async)
-        else:
-            module_result = in_worker.execute_module(self, MODULE, self._task.args.copy(), task_vars)
+        module_result = in_worker.execute_module(self, MODULE, self._task.args.copy(), task_vars, wrap_async)
         result = merge_hash(result, module_result)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)

@@ -40,6 +40,7 @@ from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
 display = Display()
@@ -49,7 +50,7 @@ COLLECTION = "lakehouse.platform"
 MODULE_PACKAGE = "ansible_collections.lakehouse.platform.plugins.modules"
 # The modules that talk to Kubernetes (the warm_workers callback preloads their client).
 KUBERNETES_MODULES = frozenset((
-    "ceph_s3_user", "component_objects", "doris_cluster", "k8s_apply", "k8s_generated_secret", "k8s_info",
+    "ceph_s3_user", "doris_cluster", "k8s_apply", "k8s_generated_secret", "k8s_info",
     "k8s_service_request", "k8s_status_wait", "platform_capacity_info", "raycluster_wait", "run_lock",
     "trino_query"))
 
@@ -92,16 +93,18 @@ def why_not_in_worker(action, task_vars):
     return None
 
 
-def execute_module(action, module_name, module_args, task_vars):
+def execute_module(action, module_name, module_args, task_vars, wrap_async=False):
     """Run ``module_name`` (a module of this collection) like ``ActionBase._execute_module`` does.
 
-    In this worker when :func:`why_not_in_worker` allows it, else through ``_execute_module``.
+    In this worker when :func:`why_not_in_worker` allows it, else through ``_execute_module`` (with
+    ``wrap_async`` as the normal action passes it).
     """
     short = module_name.rsplit(".", 1)[-1]
     reason = why_not_in_worker(action, task_vars)
     if reason is not None or module_name != "%s.%s" % (COLLECTION, short):
         display.vvv("%s runs as a separate process: %s" % (module_name, reason or "not a module of %s" % COLLECTION))
-        return action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
+        return action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars,
+                                      wrap_async=wrap_async)
 
     module_args = dict(module_args)
     action._update_module_args(module_name, module_args, task_vars)
@@ -153,8 +156,8 @@ def preload():
                  "ansible_collections.lakehouse.platform.plugins.module_utils.kube",
                  "ansible_collections.lakehouse.platform.plugins.module_utils.waiter",
                  "ansible_collections.kubernetes.core.plugins.module_utils.k8s.client",
-                 "ansible_collections.kubernetes.core.plugins.module_utils.k8s.service",
-                 "ansible_collections.kubernetes.core.plugins.modules.k8s_info"):
+                 "ansible_collections.kubernetes.core.plugins.module_utils.k8s.core",
+                 "ansible_collections.kubernetes.core.plugins.module_utils.k8s.service"):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the module itself reports a missing library
@@ -162,9 +165,12 @@ def preload():
 
 
 class InWorkerModuleAction(ActionBase):
-    """The action plugin of a module of this collection: runs it with :func:`execute_module`."""
+    """The action plugin of a module of this collection: runs it with :func:`execute_module`, otherwise as
+    ansible.builtin.normal runs a module (async included: an async task runs as a separate process)."""
 
     TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -173,6 +179,8 @@ class InWorkerModuleAction(ActionBase):
         name = getattr(self._task, "resolved_action", None) or self._task.action
         if "." not in name:
             name = "%s.%s" % (COLLECTION, name)
-        result.update(execute_module(self, name, self._task.args.copy(), task_vars))
-        self._remove_tmp_path(self._connection._shell.tmpdir)
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result = merge_hash(result, execute_module(self, name, self._task.args.copy(), task_vars, wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

@@ -2,8 +2,8 @@
 results a separate module process gives: the same playbook, once in the worker and once with
 LAKEHOUSE_IN_WORKER=0, against the test server: a server-side apply that creates then finds nothing to
 change, check mode, a generated Secret whose value stays out of the output, a failing wait naming its
-object, kubernetes.core.k8s_info's read (lakehouse.platform.k8s_info), an option error, and a task
-``environment`` the module sees."""
+object, kubernetes.core.k8s_info's read (lakehouse.platform.k8s_info), an option error, an async task (a
+separate process both ways), and a task ``environment`` the module sees."""
 import base64
 import copy
 import uuid
@@ -12,7 +12,8 @@ import pytest
 
 from tests.integration.fixtures.kube import run_k8s_playbook
 
-VOLATILE = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "elapsed")
+VOLATILE = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "elapsed",
+            "ansible_job_id", "results_file")
 
 
 def _tasks(namespace, state_namespace):
@@ -33,6 +34,9 @@ def _tasks(namespace, state_namespace):
             "kind": "ConfigMap", "name": "absent", "namespace": namespace, "ready": "data", "timeout": 0}},
         {"name": "an unknown option", "ignore_errors": True, "lakehouse.platform.k8s_status_wait": {
             "kind": "ConfigMap", "name": "x", "ready": "data", "timeout": 0, "colour": "blue"}},
+        # An async task runs as a separate process (as ansible.builtin.normal runs it), polled to its end.
+        {"name": "an async read", "async": 60, "poll": 1, "lakehouse.platform.k8s_info": {
+            "kind": "ConfigMap", "namespace": namespace, "label_selectors": ["app=in-worker"]}},
         # The task's environment reaches the module: a kubeconfig that does not exist is refused by the client.
         {"name": "an environment the module sees", "ignore_errors": True,
          "environment": {"K8S_AUTH_KUBECONFIG": "/nonexistent/in-worker-kubeconfig"},
@@ -83,16 +87,18 @@ def test_worker_and_module_process_give_the_same_results(kube_api, tmp_path, two
     # How each ran, as -vvv says it.
     assert worker.stderr.count("runs in the worker process") == 8, worker.stderr[-3000:]
     assert "runs as a separate process: LAKEHOUSE_IN_WORKER is off" in process.stderr
+    assert worker.stderr.count("runs as a separate process: the task is async") == 1
     assert "runs in the worker process" not in process.stderr
 
     results = dict((mode, [_normalized(result, namespace) for result in run.results])
                    for mode, (run, namespace) in runs.items())
-    created, unchanged, check, generated, read, wait, unknown, environment = results["1"]
+    created, unchanged, check, generated, read, wait, unknown, async_read, environment = results["1"]
     assert created["changed"] is True and [r["action"] for r in created["results"]] == ["created"]
     assert unchanged["changed"] is False and [r["action"] for r in unchanged["results"]] == ["unchanged"]
     assert check["changed"] is True
     assert generated["changed"] is True and generated["keys"] == ["password"]
     assert [o["metadata"]["name"] for o in read["resources"]] == ["settings"]
+    assert async_read["finished"] == 1 and [o["metadata"]["name"] for o in async_read["resources"]] == ["settings"]
     assert wait["failed"] is True and "absent" in wait["msg"]
     assert unknown["failed"] is True and "colour" in unknown["msg"]
     assert environment["failed"] is True and "Invalid kube-config file" in environment["msg"]  # read it: failed
