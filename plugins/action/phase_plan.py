@@ -19,6 +19,7 @@ from ansible import context
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.six import string_types
 from ansible.parsing.splitter import parse_kv
 from ansible.plugins.action import ActionBase
 
@@ -32,6 +33,7 @@ COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspat
 ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
 DRIVERS = ("helm", "flux", "argocd", "render")
 OVERRIDE = "platform_override_reason"
+SERVICE_MONITOR_CRD = "servicemonitors.monitoring.coreos.com"
 _VARIABLE = re.compile(r"[a-z_][a-z0-9_]*")
 # Variables a role default may read that are Ansible's or the play's, not the user's settings.
 _NOT_SETTINGS = frozenset(["omit", "inventory_dir", "inventory_file", "inventory_hostname", "playbook_dir", "role_path",
@@ -183,6 +185,21 @@ class ActionModule(ActionBase):
         # the malformed one is the error to name.
         return ["%s: %s" % (component, error) for error in (errors or unreadable)]
 
+    def _service_monitors_setting(self, task_vars):
+        """('true'|'false'|'auto', None), or (None, problem): platform_service_monitors (default false)."""
+        value = task_vars.get("platform_service_monitors", False)
+        try:
+            value = self._templar.template(value)
+        except Exception as err:  # pylint: disable=broad-except
+            return None, "platform_service_monitors cannot be read: %s" % err
+        if isinstance(value, string_types) and value.strip().lower() == "auto":
+            return "auto", None
+        try:
+            return ("true" if boolean(value, strict=True) else "false"), None
+        except TypeError:
+            return None, ("platform_service_monitors must be true, false or auto (auto: when the cluster serves the "
+                          "ServiceMonitor CRD), got %r" % (value,))
+
     def _unknown_enabled(self, roles_dir, phases):
         """-e <name>_enabled=... whose <name> is no component and no option of one: a typo (icebrg_enabled) would
         leave the component it meant enabled."""
@@ -281,6 +298,9 @@ class ActionModule(ActionBase):
                 if choices is not None and step["part"] not in [str(c) for c in choices]:
                     errors.append("%s: stage %d of the catalog runs part %r; %s_stage takes %s" % (
                         step["component"], stage["index"], step["part"], step["component"], ", ".join(map(str, choices))))
+        service_monitors, problem = self._service_monitors_setting(task_vars)
+        if problem:
+            errors.append(problem)
         if errors:
             return dict(failed=True, argument_errors=errors,
                         msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
@@ -350,6 +370,18 @@ class ActionModule(ActionBase):
                     return dict(failed=True, argument_errors=[problem],
                                 msg="%s: invalid settings, nothing was changed: %s" % (phase, problem))
                 prerequisites.extend(needs)
+            # The Prometheus operator's ServiceMonitor CRD, when a component declares metrics endpoints:
+            # required with platform_service_monitors=true, looked for (never refused) with auto.
+            monitored = [c for c in selected if settings[c][1].get(c + "_service_monitors")]
+            if monitored and service_monitors != "false":
+                prerequisites.append({
+                    "what": "the Prometheus operator's ServiceMonitor CRD (platform_service_monitors=%s, for %s)"
+                            % (service_monitors, ", ".join(monitored)),
+                    "api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "name": SERVICE_MONITOR_CRD, "ready": True, "feature": "service_monitors",
+                    "optional": service_monitors == "auto",
+                    "how": "install the Prometheus operator (kube-prometheus-stack), or set platform_service_monitors "
+                           "to auto or false"})
 
         stages = []
         last_stage = {}
@@ -378,6 +410,7 @@ class ActionModule(ActionBase):
             "budgets": budgets,
             "trigger": entry["trigger"],
             "prerequisites": prerequisites,
+            "service_monitors": service_monitors,
             "min_health_percent": entry["min_health_percent"],
             "health_target_percent": entry["health_target_percent"],
             "run_tags": run_tags,

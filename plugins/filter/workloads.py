@@ -60,6 +60,8 @@ def prerequisites_missing(results):
     missing = []
     for result in results:
         item = result.get("item") or {}
+        if item.get("optional"):
+            continue  # looked for (a feature turns on when found), never refused
         where = "%s %s%s" % (item.get("kind", "?"), (item.get("namespace") + "/") if item.get("namespace") else "", item.get("name", "?"))
         resources = result.get("resources") or []
         how = (" (%s)" % item["how"]) if item.get("how") else ""

@@ -83,6 +83,15 @@ options:
       component:
         description: The component that makes it (the phase catalog's C(requires)), passed back.
         type: str
+      optional:
+        description:
+          - Looked for, never refused (passed back; the C(lakehouse.platform.prerequisites_missing) filter skips it).
+            A feature such as C(platform_service_monitors=auto) turns on when it is found.
+        type: bool
+        default: false
+      feature:
+        description: The feature an optional object turns on (V(service_monitors)), passed back.
+        type: str
   budget:
     description:
       - Planned pods to fit onto the free resources of the schedulable nodes. Each entry is one pod shape
@@ -380,6 +389,8 @@ def argument_spec():
                 ready=dict(type="bool", default=False),
                 how=dict(type="str"),
                 component=dict(type="str"),
+                optional=dict(type="bool", default=False),
+                feature=dict(type="str"),
             ),
         ),
     )

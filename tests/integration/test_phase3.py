@@ -140,6 +140,8 @@ def phase3(kube_api, tmp_path_factory):
         "doris_failure_grace": 5,
         # The runbook's Service URLs: an Ingress per UI at <ui>.<domain>.
         "platform_ingress_domain": "lakehouse.test", "platform_ingress_class_name": "nginx",
+        # The Prometheus operator's ServiceMonitors (the server serves the real CRD): rendered and applied alike.
+        "platform_service_monitors": True, "platform_service_monitor_labels": {"release": "kube-prometheus-stack"},
     }
     for component in COMPONENTS:
         phase3_vars["%s_wait_timeout" % component] = 600
@@ -194,9 +196,20 @@ def test_render_writes_the_tree_and_rerender_changes_nothing(phase3):
         "neo4j": {"HelmRepository", "HelmRelease"},
         "datahub": {"HelmRepository", "HelmRelease", "Ingress"},
         "doris": {"Namespace", "HelmRepository", "HelmRelease", "DorisCluster"},
-        "ray": {"Namespace", "HelmRepository", "HelmRelease", "RayCluster", "Ingress"},
+        "ray": {"Namespace", "HelmRepository", "HelmRelease", "RayCluster", "Ingress", "ServiceMonitor"},
         "mlflow": {"Cluster", "HelmRepository", "HelmRelease", "Ingress"},
-        "kubeflow": {"GitRepository", "Kustomization", "Ingress"},
+        "kubeflow": {"GitRepository", "Kustomization", "Ingress", "ServiceMonitor"},
+    }
+    monitors = dict((name, (namespace, obj["metadata"]["labels"]["release"], obj["spec"]["selector"]["matchLabels"],
+                            [e["port"] for e in obj["spec"]["endpoints"]]))
+                    for (kind, namespace, name), obj in phase3["runs"]["rendered"].items() if kind == "ServiceMonitor")
+    assert monitors == {
+        "ml-cluster-head": (phase3["ns"]["ml"], "kube-prometheus-stack",
+                            {"ray.io/cluster": "ml-cluster", "ray.io/node-type": "head"},
+                            ["metrics", "dash-metrics", "as-metrics"]),
+        "ml-pipeline": (phase3["ns"]["kubeflow"], "kube-prometheus-stack", {"app": "ml-pipeline"}, ["http"]),
+        "katib-controller": (phase3["ns"]["kubeflow"], "kube-prometheus-stack",
+                             {"katib.kubeflow.org/component": "controller"}, ["metrics"]),
     }
     hosts = dict((obj["metadata"]["name"], (obj["spec"]["rules"][0]["host"], obj["spec"]["tls"][0]["secretName"],
                                             obj["spec"]["ingressClassName"]))
