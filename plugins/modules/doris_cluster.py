@@ -275,9 +275,9 @@ options:
         default: lakehouse_check
       fail_unreachable:
         description:
-          - V(false) - when the FE is not reached (no endpoint, connection refused, no answer), return with
+          - "V(false) - when the FE is not reached (no endpoint, connection refused, no answer), return with
             RV(fe_check.reach) C(not reachable: <why>) and a warning instead of failing. A FE that answers wrongly
-            (refused password, a statement failing, rows not read back, nodes not alive) always fails.
+            (refused password, a statement failing, rows not read back, nodes not alive) always fails."
         type: bool
         default: true
 extends_documentation_fragment:
@@ -405,11 +405,12 @@ fe_check:
   type: dict
   contains:
     reach:
-      description: C(via service proxy <namespace>/<service>:<port>), C(via url <url>), C(via mysql <host>:<port>), or
-        C(not reachable: <why>) with O(fe_check.fail_unreachable=false).
+      description: "C(via service proxy <namespace>/<service>:<port>), C(via url <url>), C(via mysql <host>:<port>), or
+        C(not reachable: <why>) with O(fe_check.fail_unreachable=false)."
       type: str
     be_online:
-      description: Backends (BE and CN) the FE reports online (C(/api/health)), default way only.
+      description: Backends (BE and CN) the FE reports online (C(/api/health)), default way only; C(be_total) is then
+        the backends the FE knows.
       type: int
     be_total:
       description: Backends the FE knows (C(/api/health)), default way only.
