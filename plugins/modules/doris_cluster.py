@@ -412,9 +412,6 @@ fe_check:
       description: Backends (BE and CN) the FE reports online (C(/api/health)), default way only; C(be_total) is then
         the backends the FE knows.
       type: int
-    be_total:
-      description: Backends the FE knows (C(/api/health)), default way only.
-      type: int
     fe_alive:
       description: FEs with C(Alive=true).
       type: int
@@ -425,7 +422,7 @@ fe_check:
       description: BEs (C(NodeRole) other than V(computation)) with C(Alive=true).
       type: int
     be_total:
-      description: BEs listed.
+      description: BEs listed (over SQL); with the default way the backends the FE knows (C(/api/health)).
       type: int
     cn_alive:
       description: CNs (C(NodeRole=computation)) with C(Alive=true).
