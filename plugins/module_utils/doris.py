@@ -592,12 +592,17 @@ def read_membership_via(runner, frontends_sql=SHOW_FRONTENDS, backends_sql=SHOW_
     return membership(frontends, backends)
 
 
+UNREACHABLE_GRACE = 10  # seconds a FE whose pods are Ready may stay unreached (endpoints catching up)
+
+
 def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep):
     """Call ``attempt()`` -> (value, done) until done or ``timeout``; returns the last (value, done).
 
-    DorisQueryError is retried until the deadline, then raised; DorisAuthError is raised at once.
+    DorisQueryError is retried until the deadline, then raised; DorisAuthError is raised at once; DorisUnreachable
+    only within UNREACHABLE_GRACE (the caller waited for Ready pods first, so a FE not reached stays so).
     """
-    deadline = clock() + timeout
+    started = clock()
+    deadline = started + timeout
     while True:
         try:
             value, done = attempt()
@@ -605,6 +610,10 @@ def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep)
                 return value, True
         except DorisAuthError:
             raise
+        except DorisUnreachable:
+            if clock() >= min(deadline, started + UNREACHABLE_GRACE):
+                raise
+            value, done = None, False
         except DorisQueryError:
             if clock() >= deadline:
                 raise
