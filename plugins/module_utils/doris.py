@@ -19,8 +19,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import copy
+import json
+import re
 import time
+import uuid
 
 from ansible_collections.lakehouse.platform.plugins.module_utils.quantity import (
     QuantityError,
@@ -71,6 +75,13 @@ class DorisSpecError(ValueError):
 
 class DorisQueryError(Exception):
     """The FE could not be reached or queried; the message names host, port and user, never the password."""
+
+
+class DorisAuthError(DorisQueryError):
+    """The FE refused the credentials; polling again does not help."""
+
+
+ER_ACCESS_DENIED = 1045  # MySQL protocol error of a refused password (Doris answers it too)
 
 
 # --------------------------------------------------------------------------------------------- spec building
@@ -393,7 +404,8 @@ def connect(host, port, user, password, connect_timeout=10):
             autocommit=True,
         )
     except pymysql.err.MySQLError as exc:
-        raise DorisQueryError("cannot connect to the Doris FE at %s:%s as %r: %s" % (host, port, user, exc))
+        error = DorisAuthError if exc.args and exc.args[0] == ER_ACCESS_DENIED else DorisQueryError
+        raise error("cannot connect to the Doris FE at %s:%s as %r: %s" % (host, port, user, exc))
 
 
 def read_membership(connection, frontends_sql=SHOW_FRONTENDS, backends_sql=SHOW_BACKENDS):
@@ -448,3 +460,269 @@ def check_fe(connect_kwargs, expected, timeout, interval=2.0, frontends_sql=SHOW
         if clock() >= deadline:
             return counts, mismatches
         sleep(interval)
+
+
+# --------------------------------------------------------------------------------------------- SQL runners
+#
+# The same statements run over two transports, chosen by the caller:
+#
+# * MySQLRunner: the FE's MySQL protocol port (9030) with pymysql, at an address the controller reaches;
+# * HttpSqlRunner: Doris' SQL HTTP API on the FE's HTTP port (8030), ``POST /api/query/<ns>/<db>`` with
+#   ``{"stmt": ...}`` and HTTP basic auth (fe-core httpv2/rest/StmtExecutionAction.java). The FE answers
+#   HTTP 200 for everything and puts the outcome in the body (httpv2/entity/ResponseEntityBuilder.java,
+#   httpv2/rest/RestApiStatusCode.java): ``code`` 0 with ``data`` ``{"type": "result_set", "meta": [{name,
+#   type}], "data": [[...]]}`` or ``{"type": "exec_status", "status": {}}`` (httpv2/util/StatementSubmitter.java,
+#   which runs the statement through the FE's own MySQL port with the caller's user and password); code 401
+#   ("Unauthorized") when the password is refused or no Authorization header came; code 1 ("Error") with
+#   ``"Failed to execute sql: ..."`` when the statement failed; code 403 ("Bad Request") without a statement.
+#
+# Neither can go through the Kubernetes API server's service proxy: the MySQL protocol is not HTTP, and
+# kube-apiserver removes the Authorization header of every request it authenticated before it proxies it
+# (k8s.io/apiserver endpoints/filters/authentication.go, kubernetes/kubernetes#38775), so the FE never sees
+# the Doris credentials. What the FE answers without credentials through the proxy is ``GET /api/health``
+# (httpv2/rest/HealthAction.java: online/total backend counts; no password unless the FE sets
+# enable_all_http_auth), which ``health_counts()`` reads.
+
+FE_HTTP_PORT = 8030
+# "default_cluster" is mapped to the internal catalog by StmtExecutionAction; the database in the path becomes
+# the session's default database and must exist (StatementSubmitter connects to it), hence information_schema,
+# with every table name qualified.
+SQL_API_PATH = "/api/query/default_cluster/%s"
+SQL_API_DATABASE = "information_schema"
+HEALTH_PATH = "/api/health"
+SQL_API_ROW_LIMIT = 1000
+
+
+class DorisUnreachable(DorisQueryError):
+    """The FE was not reached (its message starts with ``not reachable:``)."""
+
+
+class SqlResult(object):
+    """One statement's outcome: ``columns`` and ``rows`` (lists) for a result set, else ``kind`` exec_status."""
+
+    def __init__(self, kind, columns=None, rows=None):
+        self.kind = kind
+        self.columns = list(columns or [])
+        self.rows = [list(row) for row in rows or []]
+
+    def dicts(self):
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+def _excerpt(text, limit=300):
+    text = " ".join(("%s" % text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def parse_sql_api_answer(status, document, content, statement, via):
+    """The FE's answer to one SQL HTTP API request -> SqlResult; raises DorisQueryError / DorisAuthError."""
+    asked = "%s via %s" % (statement, via)
+    if status != 200 or not isinstance(document, dict) or "code" not in document:
+        raise DorisQueryError("%s answered HTTP %s, not a Doris SQL API document: %s"
+                              % (asked, status, _excerpt(content) or "(empty body)"))
+    code, data = document.get("code"), document.get("data")
+    if code == 401:
+        raise DorisAuthError("%s answered code 401 %s: %s" % (asked, document.get("msg"), _excerpt(data)))
+    if code != 0:
+        raise DorisQueryError("%s answered code %s %s: %s" % (asked, code, document.get("msg"), _excerpt(data)))
+    if not isinstance(data, dict) or data.get("type") not in ("result_set", "exec_status"):
+        raise DorisQueryError("%s answered code 0 without a result_set or exec_status: %s" % (asked, _excerpt(content)))
+    if data["type"] == "exec_status":
+        return SqlResult("exec_status")
+    columns = [column.get("name") for column in data.get("meta") or []]
+    return SqlResult("result_set", columns, data.get("data") or [])
+
+
+class HttpSqlRunner(object):
+    """Statements through Doris' SQL HTTP API. ``send(path, body, headers)`` returns a service_proxy
+    ServiceResponse or raises service_proxy.Unreachable (``request_url`` bound to the FE's URL)."""
+
+    def __init__(self, send, user, password, via, unreachable_errors=(), database=SQL_API_DATABASE):
+        self.send, self.via, self.path = send, via, SQL_API_PATH % database
+        self.unreachable_errors = tuple(unreachable_errors)
+        token = base64.b64encode(("%s:%s" % (user, password or "")).encode("utf-8")).decode("ascii")
+        self.headers = {"Authorization": "Basic " + token, "Content-Type": "application/json",
+                        "Accept": "application/json"}
+        self.token = token
+
+    def execute(self, statement):
+        body = json.dumps({"stmt": statement, "limit": SQL_API_ROW_LIMIT}).encode("utf-8")
+        try:
+            answer = self.send(self.path, body, dict(self.headers))
+        except self.unreachable_errors as exc:  # service_proxy.Unreachable: "not reachable: <why>"
+            raise DorisUnreachable("%s (%s via %s)" % (exc, statement, self.via))
+        return parse_sql_api_answer(answer.status, answer.json, answer.content, statement, self.via)
+
+    def close(self):
+        pass
+
+
+class MySQLRunner(object):
+    """Statements over the FE's MySQL protocol (pymysql), one connection for the runner's life."""
+
+    def __init__(self, connect_kwargs):
+        self.connect_kwargs = connect_kwargs
+        self.via = "mysql %s:%s" % (connect_kwargs["host"], connect_kwargs["port"])
+        self.connection = None
+
+    def execute(self, statement):
+        if self.connection is None:
+            self.connection = connect(**self.connect_kwargs)
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(statement)
+            if cursor.description is None:
+                return SqlResult("exec_status")
+            return SqlResult("result_set", [column[0] for column in cursor.description], cursor.fetchall())
+        except pymysql.err.MySQLError as exc:
+            raise DorisQueryError("%s via %s answered: %s" % (statement, self.via, exc))
+        finally:
+            cursor.close()
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def read_membership_via(runner, frontends_sql=SHOW_FRONTENDS, backends_sql=SHOW_BACKENDS):
+    """SHOW FRONTENDS + SHOW BACKENDS through a runner -> ``membership()``."""
+    frontends = runner.execute(frontends_sql).dicts()
+    backends = runner.execute(backends_sql).dicts()
+    return membership(frontends, backends)
+
+
+UNREACHABLE_GRACE = 10  # seconds a FE whose pods are Ready may stay unreached (endpoints catching up)
+
+
+def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep):
+    """Call ``attempt()`` -> (value, done) until done or ``timeout``; returns the last (value, done).
+
+    DorisQueryError is retried until the deadline, then raised; DorisAuthError is raised at once; DorisUnreachable
+    only within UNREACHABLE_GRACE (the caller waited for Ready pods first, so a FE not reached stays so).
+    """
+    started = clock()
+    deadline = started + timeout
+    while True:
+        try:
+            value, done = attempt()
+            if done:
+                return value, True
+        except DorisAuthError:
+            raise
+        except DorisUnreachable:
+            if clock() >= min(deadline, started + UNREACHABLE_GRACE):
+                raise
+            value, done = None, False
+        except DorisQueryError:
+            if clock() >= deadline:
+                raise
+            value, done = None, False
+        if clock() >= deadline:
+            return value, done
+        sleep(interval)
+
+
+def health_counts(answer, via):
+    """``GET /api/health`` of a FE -> {"be_online": n, "be_total": n}; raises DorisQueryError otherwise."""
+    asked = "GET %s via %s" % (HEALTH_PATH, via)
+    document = answer.json
+    if answer.status != 200 or not isinstance(document, dict):
+        raise DorisQueryError("%s answered HTTP %s: %s" % (asked, answer.status, _excerpt(answer.content) or "(empty)"))
+    if document.get("code") == 401:
+        raise DorisAuthError("%s answered code 401 %s: %s (the FE sets enable_all_http_auth; give fe_check.url "
+                             "or fe_check.host)" % (asked, document.get("msg"), _excerpt(document.get("data"))))
+    data = document.get("data")
+    if document.get("code") != 0 or not isinstance(data, dict) or "online_backend_num" not in data:
+        raise DorisQueryError("%s answered code %s %s: %s" % (asked, document.get("code"), document.get("msg"),
+                                                              _excerpt(data if data is not None else answer.content)))
+    return {"be_online": int(data["online_backend_num"]), "be_total": int(data["total_backend_num"])}
+
+
+# --------------------------------------------------------------------------------------------- round trip
+
+ROUND_TRIP_TABLE = "lakehouse_check"
+ROUND_TRIP_ROWS = ((1, "lakehouse"), (2, "platform"), (3, "doris"))
+MAX_REPLICATION_NUM = 3  # Doris' default replica count; it must not exceed the number of backends
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+def replication_num(backends):
+    """Replicas of the test table: min(backends, 3), at least 1 (Doris refuses more replicas than backends)."""
+    return max(1, min(int(backends or 1), MAX_REPLICATION_NUM))
+
+
+def round_trip_database(prefix):
+    """A database name unique to this run: ``<prefix>_<8 hex>``."""
+    name = "%s_%s" % (prefix, uuid.uuid4().hex[:8])
+    if not _IDENTIFIER.match(name):
+        raise DorisSpecError("fe_check.database_prefix %r does not make a Doris database name (letters, digits, _; "
+                             "starting with a letter)" % prefix)
+    return name
+
+
+def round_trip_statements(database, table, replicas, rows=ROUND_TRIP_ROWS):
+    """The Doris statements of the round trip, by step."""
+    qualified = "%s.%s" % (database, table)
+    values = ", ".join("(%d, '%s')" % (row_id, name.replace("'", "''")) for row_id, name in rows)
+    return {
+        "create_database": "CREATE DATABASE %s" % database,
+        "create_table": ("CREATE TABLE %s (id INT NOT NULL, name VARCHAR(64)) DUPLICATE KEY(id) "
+                         "DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES (\"replication_num\" = \"%d\")"
+                         % (qualified, replicas)),
+        "insert": "INSERT INTO %s (id, name) VALUES %s" % (qualified, values),
+        "select": "SELECT id, name FROM %s ORDER BY id" % qualified,
+        "drop": "DROP DATABASE IF EXISTS %s FORCE" % database,
+        "check_dropped": "SHOW DATABASES LIKE '%s'" % database,
+    }
+
+
+def _normalized(rows):
+    out = []
+    for row in rows:
+        values = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row]
+        try:
+            out.append((int(values[0]), "%s" % values[1]))
+        except (TypeError, ValueError, IndexError):
+            out.append(tuple(values))
+    return out
+
+
+def round_trip(runner, database, table=ROUND_TRIP_TABLE, replicas=1, rows=ROUND_TRIP_ROWS):
+    """Create a database and a table, insert ``rows``, read them back, drop the database (also on failure).
+
+    Returns {database, table, written, read_back, dropped, replication_num}; raises DorisQueryError naming the
+    statement and the answer when a step fails or the rows read back differ (the drop still runs).
+    """
+    statements = round_trip_statements(database, table, replicas, rows)
+    report = {"database": database, "table": table, "written": 0, "read_back": 0, "dropped": False,
+              "replication_num": replicas}
+    failure = None
+    try:
+        runner.execute(statements["create_database"])
+        runner.execute(statements["create_table"])
+        runner.execute(statements["insert"])
+        report["written"] = len(rows)
+        read = _normalized(runner.execute(statements["select"]).rows)
+        report["read_back"] = len(read)
+        if read != list(rows):
+            failure = DorisQueryError("%s via %s read back %d rows, %d were written: got %s, expected %s"
+                                      % (statements["select"], runner.via, len(read), len(rows), read, list(rows)))
+    except DorisQueryError as exc:
+        failure = exc
+    try:
+        runner.execute(statements["drop"])
+        left = runner.execute(statements["check_dropped"]).rows
+        report["dropped"] = not left
+        if left and failure is None:
+            failure = DorisQueryError("%s via %s still lists the database after %s"
+                                      % (statements["check_dropped"], runner.via, statements["drop"]))
+    except DorisQueryError as exc:
+        if failure is None:
+            failure = exc
+        else:
+            failure = type(failure)("%s; cleaning up failed too: %s" % (failure, exc))
+    if failure is not None:
+        failure.report = report
+        raise failure
+    return report

@@ -21,8 +21,8 @@ description:
     C(componentCondition.phase=available) with as many C(runningInstances) as replicas. A component in
     C(haveMemberFailed) for longer than O(failure_grace) seconds fails the task with the operator's reason
     and message; the timeout message names the object and each component's last phase and counts.
-  - With O(fe_check), also connects to the FE over the MySQL protocol, runs C(SHOW FRONTENDS) and
-    C(SHOW BACKENDS), and waits until the number of alive FE, BE and CN nodes equals the replicas.
+  - With O(fe_check), also asks the FE itself, then (O(fe_check.round_trip)) runs a SQL round trip, the
+    runbook's "create table and run simple query" - see O(fe_check) for the three ways in.
   - O(state=absent) deletes the DorisCluster and, with O(wait), waits until it is gone.
   - With O(apply=false) the module never writes the DorisCluster (something else applies it, for example the
     doris role's manifests step); it only waits for it and runs the FE check.
@@ -200,20 +200,49 @@ options:
     default: 60
   fe_check:
     description:
-      - Check the cluster from inside Doris after it is available, over the FE's MySQL protocol port, with
-        C(SHOW FRONTENDS) and C(SHOW BACKENDS), until the alive FE, BE and CN counts equal their replicas.
+      - Check the cluster from inside Doris after it is available. Three ways in, in this order.
+      - O(fe_check.host) set - over the FE's MySQL protocol port (pymysql) - C(SHOW FRONTENDS) and C(SHOW BACKENDS)
+        until the alive FE, BE and CN counts equal their replicas, then the round trip.
+      - "O(fe_check.url) set - the same statements through Doris' SQL HTTP API at that URL
+        (C(POST /api/query/default_cluster/information_schema) with a JSON body C({\"stmt\": ...}) and HTTP basic auth)."
+      - Neither (the default) - through the Kubernetes API server's service proxy to the FE Service's HTTP port
+        (O(fe_check.http_port)), C(GET /api/health), until the FE reports as many online backends as the BE and
+        CN replicas. The SQL round trip cannot go this way - kube-apiserver removes the C(Authorization) header of
+        every request it proxies (kubernetes/kubernetes#38775), so the FE never sees the Doris credentials - and
+        RV(round_trip) says so (C(ran=false)) instead of being skipped silently.
+      - What is hand-written here and why - the SQL HTTP API has no Python client; the request and answer follow
+        fe-core's C(StmtExecutionAction) and C(StatementSubmitter) (every answer is HTTP 200, the outcome is in
+        C(code), C(msg) and C(data)). The MySQL way uses pymysql, the client of Doris' MySQL protocol.
       - Not done in check mode, nor when O(wait=false).
     type: dict
     suboptions:
       host:
         description:
-          - FE address; default the in-cluster FE Service, C(<name>-fe-service.<namespace>.svc), which
-            resolves only where the controller runs inside the cluster.
+          - FE address for the MySQL protocol way (an override of the default way). The in-cluster FE Service
+            C(<name>-fe-service.<namespace>.svc) resolves only where the controller runs inside the cluster.
         type: str
       port:
-        description: FE query (MySQL protocol) port.
+        description: FE query (MySQL protocol) port, with O(fe_check.host).
         type: int
         default: 9030
+      url:
+        description:
+          - Base URL of the FE's HTTP port as the controller reaches it (port-forward, ingress, in-cluster DNS), for the
+            SQL HTTP API way, for example V(http://doris-cluster-fe-service.doris-analytics.svc:8030). Not used with
+            O(fe_check.host).
+        type: str
+      url_validate_certs:
+        description: Verify the TLS certificate of an V(https) O(fe_check.url).
+        type: bool
+        default: true
+      http_port:
+        description: FE Service port of the FE's HTTP server for the default way (the operator names it C(http-port)).
+        type: int
+        default: 8030
+      service:
+        description:
+          - FE Service for the default way; default C(status.feStatus.accessService), else C(<name>-fe-service).
+        type: str
       user:
         description:
           - Doris user; default the C(username) of the password Secret, else V(root).
@@ -228,9 +257,29 @@ options:
         type: str
         default: password
       connect_timeout:
-        description: Seconds to wait for a connection to the FE.
+        description: Seconds to wait for a connection to the FE (and for each HTTP answer).
         type: int
         default: 10
+      round_trip:
+        description:
+          - After the node check, create a database (O(fe_check.database_prefix) and a short random suffix) and a
+            table (C(DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1), C(replication_num) = min(alive backends, 3)),
+            insert 3 rows, read them back, then C(DROP DATABASE ... FORCE), also when a step failed. A probe - it
+            leaves nothing behind and does not count as a change.
+          - Runs with O(fe_check.host) or O(fe_check.url); the default way reports why it cannot (see above).
+        type: bool
+        default: true
+      database_prefix:
+        description: Start of the round trip's database name (letters, digits, C(_)).
+        type: str
+        default: lakehouse_check
+      fail_unreachable:
+        description:
+          - "V(false) - when the FE is not reached (no endpoint, connection refused, no answer), return with
+            RV(fe_check.reach) C(not reachable: <why>) and a warning instead of failing. A FE that answers wrongly
+            (refused password, a statement failing, rows not read back, nodes not alive) always fails."
+        type: bool
+        default: true
 extends_documentation_fragment:
   - lakehouse.platform.k8s_auth
   - lakehouse.platform.attributes
@@ -247,7 +296,7 @@ notes:
   - Fields removed from the options are not removed from the live object (updates are merge patches);
     set them to V(null) in O(spec) to remove them.
 requirements:
-  - pymysql (Python library), for O(fe_check) only
+  - pymysql (Python library), for O(fe_check.host) only
 seealso:
   - name: doris-operator DorisCluster reference
     description: All fields of the custom resource.
@@ -348,10 +397,21 @@ ready:
   type: bool
   sample: true
 fe_check:
-  description: Node counts read from the FE with C(SHOW FRONTENDS) / C(SHOW BACKENDS).
+  description:
+    - What the FE reported and how it was reached. Over SQL (O(fe_check.host), O(fe_check.url)) the node counts of
+      C(SHOW FRONTENDS) / C(SHOW BACKENDS); the default way (service proxy, C(GET /api/health)) has only RV(fe_check.reach),
+      RV(fe_check.be_online) and RV(fe_check.be_total).
   returned: when O(fe_check) ran
   type: dict
   contains:
+    reach:
+      description: "C(via service proxy <namespace>/<service>:<port>), C(via url <url>), C(via mysql <host>:<port>), or
+        C(not reachable: <why>) with O(fe_check.fail_unreachable=false)."
+      type: str
+    be_online:
+      description: Backends (BE and CN) the FE reports online (C(/api/health)), default way only; C(be_total) is then
+        the backends the FE knows.
+      type: int
     fe_alive:
       description: FEs with C(Alive=true).
       type: int
@@ -362,7 +422,7 @@ fe_check:
       description: BEs (C(NodeRole) other than V(computation)) with C(Alive=true).
       type: int
     be_total:
-      description: BEs listed.
+      description: BEs listed (over SQL); with the default way the backends the FE knows (C(/api/health)).
       type: int
     cn_alive:
       description: CNs (C(NodeRole=computation)) with C(Alive=true).
@@ -380,14 +440,48 @@ fe_check:
   sample: {"fe_alive": 1, "fe_total": 1, "be_alive": 2, "be_total": 2, "cn_alive": 0, "cn_total": 0,
            "fe_master": "doris-cluster-fe-0.doris-cluster-fe-internal.doris-analytics.svc.cluster.local",
            "not_alive": []}
+round_trip:
+  description: The SQL round trip of O(fe_check.round_trip).
+  returned: when O(fe_check) ran
+  type: dict
+  contains:
+    ran:
+      description: Whether the statements were sent.
+      type: bool
+    why:
+      description: Why it did not run (the default way, O(fe_check.round_trip=false), FE not reached).
+      type: str
+    database:
+      description: The run's database (dropped again).
+      type: str
+    table:
+      description: The table.
+      type: str
+    written:
+      description: Rows inserted.
+      type: int
+    read_back:
+      description: Rows the C(SELECT) returned.
+      type: int
+    dropped:
+      description: C(SHOW DATABASES LIKE) no longer lists the database after C(DROP DATABASE ... FORCE).
+      type: bool
+    replication_num:
+      description: Replicas of the test table.
+      type: int
+    reach:
+      description: How the FE was reached, as in RV(fe_check.reach).
+      type: str
+  sample: {"ran": true, "database": "lakehouse_check_1a2b3c4d", "table": "lakehouse_check", "written": 3,
+           "read_back": 3, "dropped": true, "replication_num": 2, "reach": "via url http://127.0.0.1:8030"}
 fe_alive:
   description: Same as RV(fe_check.fe_alive).
-  returned: when O(fe_check) ran
+  returned: when O(fe_check) ran over SQL
   type: int
   sample: 1
 be_alive:
   description: Same as RV(fe_check.be_alive).
-  returned: when O(fe_check) ran
+  returned: when O(fe_check) ran over SQL
   type: int
   sample: 2
 elapsed:
@@ -415,6 +509,11 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
     delete,
     ensure,
     kube_argument_spec,
+)
+from ansible_collections.lakehouse.platform.plugins.module_utils.service_proxy import (
+    Unreachable,
+    request_url,
+    request_via_proxy,
 )
 from ansible_collections.lakehouse.platform.plugins.module_utils.waiter import WaitError, wait_for
 
@@ -456,6 +555,13 @@ def argument_spec():
                 password_secret=dict(type="str", no_log=False),
                 password_key=dict(type="str", default="password", no_log=False),
                 connect_timeout=dict(type="int", default=10),
+                url=dict(type="str"),
+                url_validate_certs=dict(type="bool", default=True),
+                http_port=dict(type="int", default=doris.FE_HTTP_PORT),
+                service=dict(type="str"),
+                round_trip=dict(type="bool", default=True),
+                database_prefix=dict(type="str", default="lakehouse_check"),
+                fail_unreachable=dict(type="bool", default=True),
             ),
         ),
     )
@@ -483,6 +589,14 @@ def check_params(params):
     if params["state"] == "present" and params["apply"] and not params["fe"]:
         raise doris.DorisSpecError("state is present but all of the following are missing: fe "
                                    "(needed unless apply=false)")
+    check = params.get("fe_check")
+    if check:
+        if check["url"] and not check["url"].startswith(("http://", "https://")):
+            raise doris.DorisSpecError("fe_check.url must start with http:// or https://, got %r" % check["url"])
+        if check["connect_timeout"] <= 0:
+            raise doris.DorisSpecError("fe_check.connect_timeout must be 1 or more seconds, got %d"
+                                       % check["connect_timeout"])
+        doris.round_trip_database(check["database_prefix"])  # raises naming fe_check.database_prefix
 
 
 def desired_definition(params):
@@ -550,22 +664,127 @@ def expected_node_counts(obj):
     return expected
 
 
-def run_fe_check(module, client, obj, timeout):
-    if not doris.HAS_PYMYSQL:
-        module.fail_json(msg=missing_required_lib("pymysql"), exception=to_native(doris.PYMYSQL_IMPORT_ERROR))
-    connect_kwargs = fe_connection(module, client, obj)
-    counts, mismatches = doris.check_fe(connect_kwargs, expected_node_counts(obj), timeout=timeout)
+def fe_service(module, obj):
+    service = module.params["fe_check"]["service"]
+    if service:
+        return service
+    return ((obj.get("status") or {}).get("feStatus") or {}).get("accessService") or "%s-fe-service" % obj["metadata"]["name"]
+
+
+def not_alive_text(counts):
+    return "; ".join("%s (%s): %s" % (n["name"], n["host"], n["error"] or "no error message")
+                     for n in counts["not_alive"])
+
+
+def check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where):
+    """SHOW FRONTENDS / SHOW BACKENDS until the alive counts equal the replicas (MySQL: doris.check_fe)."""
+    expected = expected_node_counts(obj)
+    if connect_kwargs is not None:
+        counts, mismatches = doris.check_fe(connect_kwargs, expected, timeout=timeout)
+    else:
+        def attempt():
+            runner = runner_factory()
+            try:
+                found = doris.read_membership_via(runner)
+            finally:
+                runner.close()
+            return (found, doris.expected_mismatches(found, expected)), not doris.expected_mismatches(found, expected)
+
+        (counts, mismatches), _done = doris.poll(attempt, timeout)
     if mismatches:
-        not_alive = "; ".join(
-            "%s (%s): %s" % (n["name"], n["host"], n["error"] or "no error message") for n in counts["not_alive"]
-        )
-        module.fail_json(
-            msg="Doris FE at %s:%s reports %s%s"
-            % (connect_kwargs["host"], connect_kwargs["port"], ", ".join(mismatches),
-               "; not alive: " + not_alive if not_alive else ""),
-            fe_check=counts,
-        )
+        dead = not_alive_text(counts)
+        module.fail_json(msg="Doris FE at %s reports %s%s" % (where, ", ".join(mismatches),
+                                                              "; not alive: " + dead if dead else ""), fe_check=counts)
     return counts
+
+
+def check_health_via_proxy(module, client, obj, timeout):
+    """Default way: GET /api/health through the service proxy until every backend is online."""
+    check, namespace = module.params["fe_check"], module.params["namespace"]
+    service, port = fe_service(module, obj), str(check["http_port"])
+    via = "service proxy %s/%s:%s" % (namespace, service, port)
+    expected = expected_node_counts(obj)
+    backends = expected.get("be", 0) + expected.get("cn", 0)
+
+    def attempt():
+        try:
+            answer = request_via_proxy(client, namespace, service, port, doris.HEALTH_PATH, "GET",
+                                       timeout=check["connect_timeout"], connect_timeout=check["connect_timeout"])
+        except Unreachable as exc:
+            raise doris.DorisUnreachable("%s (GET %s via %s)" % (exc, doris.HEALTH_PATH, via))
+        counts = doris.health_counts(answer, via)
+        return counts, counts["be_online"] == backends
+
+    counts, done = doris.poll(attempt, timeout)
+    if not done:
+        module.fail_json(msg="Doris FE: GET %s via %s reports %d of %d backends online, expected %d"
+                         % (doris.HEALTH_PATH, via, counts["be_online"], counts["be_total"], backends),
+                         fe_check=dict(counts, reach="via " + via))
+    return dict(counts, reach="via " + via)
+
+
+def run_fe_check(module, client, obj, timeout):
+    """The FE check and the round trip; returns the result keys fe_check, round_trip (and fe_alive, be_alive)."""
+    check = module.params["fe_check"]
+    connection = fe_connection(module, client, obj)  # user and password from the Secret
+    runner_factory, connect_kwargs, where = None, None, None
+    if check["host"]:
+        if not doris.HAS_PYMYSQL:
+            module.fail_json(msg=missing_required_lib("pymysql"), exception=to_native(doris.PYMYSQL_IMPORT_ERROR))
+        connect_kwargs = connection
+        where = "%s:%s" % (connection["host"], connection["port"])
+        reach = "via mysql " + where
+
+        def runner_factory():
+            return doris.MySQLRunner(connect_kwargs)
+    elif check["url"]:
+        url = check["url"].rstrip("/")
+        where, reach = url, "via url " + url
+
+        def send(path, body, headers):
+            return request_url(url, path, "POST", body=body, headers=headers, timeout=check["connect_timeout"],
+                               validate_certs=check["url_validate_certs"])
+
+        def runner_factory():
+            runner = doris.HttpSqlRunner(send, connection["user"], connection["password"], "url " + url, (Unreachable,))
+            module.no_log_values.add(runner.token)
+            return runner
+    else:
+        reach = None
+    try:
+        if runner_factory is None:
+            fe_result = check_health_via_proxy(module, client, obj, timeout)
+            why = ("Doris' SQL HTTP API needs the Doris password in the Authorization header, which the Kubernetes API "
+                   "server removes from every request it proxies (kubernetes/kubernetes#38775); give fe_check.url or "
+                   "fe_check.host for the round trip")
+            return {"fe_check": fe_result, "round_trip": {"ran": False, "why": "not run: " + why,
+                                                          "reach": fe_result["reach"]}}
+        counts = check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where)
+        counts["reach"] = reach
+        result = {"fe_check": counts, "fe_alive": counts["fe_alive"], "be_alive": counts["be_alive"]}
+        if not check["round_trip"]:
+            result["round_trip"] = {"ran": False, "why": "not run: fe_check.round_trip is false", "reach": reach}
+            return result
+        runner = runner_factory()
+        try:
+            trip = doris.round_trip(runner, doris.round_trip_database(check["database_prefix"]),
+                                    replicas=doris.replication_num(counts["be_alive"]))
+        except doris.DorisQueryError as exc:
+            module.fail_json(msg="doris: %s" % to_native(exc), fe_check=counts,
+                             round_trip=dict(getattr(exc, "report", {}), ran=True, reach=reach))
+        finally:
+            runner.close()
+        result["round_trip"] = dict(trip, ran=True, reach=reach)
+        return result
+    except doris.DorisUnreachable as exc:
+        message = "doris: %s" % to_native(exc)
+        if check["fail_unreachable"]:
+            module.fail_json(msg=message)
+        module.warn(message)
+        return {"fe_check": {"reach": to_native(exc)},
+                "round_trip": {"ran": False, "why": to_native(exc), "reach": to_native(exc)}}
+    except doris.DorisQueryError as exc:
+        module.fail_json(msg="doris: %s" % to_native(exc))
 
 
 def read_applied(module, client):
@@ -632,8 +851,7 @@ def present(module, client, definition):
         obj = waited.obj
         if params["fe_check"] is not None:
             remaining = max(1.0, params["wait_timeout"] - (time.monotonic() - started))
-            counts = run_fe_check(module, client, obj, remaining)
-            result.update(fe_check=counts, fe_alive=counts["fe_alive"], be_alive=counts["be_alive"])
+            result.update(run_fe_check(module, client, obj, remaining))
         result["elapsed"] = round(time.monotonic() - started, 3)
 
     result.update(ready=obj is not None and doris.is_ready(obj), **reports(obj))

@@ -4,7 +4,7 @@ The simulator plays doris-operator (StatefulSets, pods, componentCondition from 
 with annotations on the namespace (`doriscluster.sim.lakehouse.test/<component>.<setting>`, set through the
 fixture's set_namespace_behaviour), because the module creates the DorisCluster itself. The FE MySQL check
 is covered against a real MariaDB in test_doris_fe_query.py: no Doris FE runs here, so playbooks in this
-file do not set fe_check.
+file do not set fe_check (test_doris_round_trip.py runs it against the FE stand-in).
 """
 import base64
 import threading

@@ -306,3 +306,68 @@ def test_check_fe_raises_connection_error_after_deadline(monkeypatch):
         doris.check_fe({"host": "fe", "port": 9030, "user": "root", "password": "pw"}, {"fe": 1}, timeout=3,
                        interval=1, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     assert now[0] >= 3
+
+
+# -- SQL HTTP API answers, replicas, the round trip's clean-up ---------------------------------------------
+def test_sql_api_answers_are_read_as_fe_core_shapes_them():
+    ok = {"msg": "success", "code": 0, "count": 0,
+          "data": {"type": "result_set", "meta": [{"name": "id", "type": "INT"}, {"name": "name", "type": "VARCHAR"}],
+                   "data": [[1, "a"]], "time": 3}}
+    result = doris.parse_sql_api_answer(200, ok, "", "SELECT 1", "url u")
+    assert (result.kind, result.dicts()) == ("result_set", [{"id": 1, "name": "a"}])
+    assert doris.parse_sql_api_answer(200, {"code": 0, "data": {"type": "exec_status", "status": {}}}, "", "X",
+                                      "u").kind == "exec_status"
+    with pytest.raises(doris.DorisAuthError) as err:
+        doris.parse_sql_api_answer(200, {"code": 401, "msg": "Unauthorized", "data": "Access denied for user 'u@ip'"},
+                                   "", "SHOW FRONTENDS", "url u")
+    assert str(err.value) == "SHOW FRONTENDS via url u answered code 401 Unauthorized: Access denied for user 'u@ip'"
+    with pytest.raises(doris.DorisQueryError) as err:
+        doris.parse_sql_api_answer(200, {"code": 1, "msg": "Error", "data": "Failed to execute sql: boom"}, "", "S", "u")
+    assert "answered code 1 Error: Failed to execute sql: boom" in str(err.value)
+    with pytest.raises(doris.DorisQueryError) as err:
+        doris.parse_sql_api_answer(502, None, "<html>bad gateway</html>", "S", "u")
+    assert "answered HTTP 502, not a Doris SQL API document: <html>bad gateway</html>" in str(err.value)
+
+
+@pytest.mark.parametrize("backends, replicas", [(0, 1), (1, 1), (2, 2), (3, 3), (7, 3)])
+def test_replication_num_is_min_of_backends_and_three(backends, replicas):
+    assert doris.replication_num(backends) == replicas
+
+
+class _Runner(object):
+    via = "fake"
+
+    def __init__(self, fail_on=None, rows=None):
+        self.sent, self.fail_on, self.rows = [], fail_on, rows
+
+    def execute(self, statement):
+        self.sent.append(statement)
+        if self.fail_on and statement.startswith(self.fail_on):
+            raise doris.DorisQueryError("%s via fake answered code 1 Error: nope" % statement)
+        if statement.startswith("SELECT"):
+            return doris.SqlResult("result_set", ["id", "name"], self.rows if self.rows is not None else
+                                   [list(r) for r in doris.ROUND_TRIP_ROWS])
+        if statement.startswith("SHOW DATABASES"):
+            return doris.SqlResult("result_set", ["Database"], [])
+        return doris.SqlResult("exec_status")
+
+
+def test_round_trip_drops_the_database_also_when_a_step_fails():
+    runner = _Runner(fail_on="INSERT")
+    with pytest.raises(doris.DorisQueryError) as err:
+        doris.round_trip(runner, "lakehouse_check_x", replicas=2)
+    assert str(err.value).startswith("INSERT INTO lakehouse_check_x.lakehouse_check")
+    assert runner.sent[-2:] == ["DROP DATABASE IF EXISTS lakehouse_check_x FORCE", "SHOW DATABASES LIKE 'lakehouse_check_x'"]
+    assert err.value.report["dropped"] is True and err.value.report["written"] == 0
+
+
+def test_round_trip_reports_rows_that_differ():
+    with pytest.raises(doris.DorisQueryError) as err:
+        doris.round_trip(_Runner(rows=[[1, "lakehouse"]]), "lakehouse_check_y")
+    assert "read back 1 rows, 3 were written" in str(err.value)
+
+
+def test_a_database_prefix_that_is_no_identifier_is_refused():
+    with pytest.raises(doris.DorisSpecError) as err:
+        doris.round_trip_database("bad-prefix")
+    assert "fe_check.database_prefix 'bad-prefix'" in str(err.value)

@@ -143,7 +143,8 @@ def test_waits_then_checks_fe_with_the_secret_password(monkeypatch, capsys):
 
     monkeypatch.setattr(doris_cluster, "wait_for", fake_wait)
     monkeypatch.setattr(doris, "check_fe", fake_check_fe)
-    result, failed = run({"fe": FE, "be": BE, "auth_secret": "doris-admin", "fe_check": {}, "failure_grace": 30},
+    result, failed = run({"fe": FE, "be": BE, "auth_secret": "doris-admin", "failure_grace": 30,
+                          "fe_check": {"host": "doris-fe-service.doris.svc", "round_trip": False}},
                          monkeypatch, capsys, client=client)
     assert not failed, result
     assert waits == [("doris.selectdb.com/v1", "DorisCluster", "doris", "doris", 30, 900)]
@@ -265,7 +266,8 @@ def test_apply_false_waits_and_checks_fe_without_writing_or_needing_fe(monkeypat
 
     monkeypatch.setattr(doris_cluster, "wait_for", fake_wait)
     monkeypatch.setattr(doris, "check_fe", fake_check_fe)
-    result, failed = run({"apply": False, "auth_secret": "doris-admin", "fe_check": {}, "failure_grace": 30},
+    result, failed = run({"apply": False, "auth_secret": "doris-admin", "failure_grace": 30,
+                          "fe_check": {"host": "doris-fe-service.doris.svc", "round_trip": False}},
                          monkeypatch, capsys, client=client, diff=True)
     assert not failed, result
     assert waits == [("DorisCluster", "doris", "doris", 30, 900)]
