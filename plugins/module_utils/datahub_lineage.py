@@ -241,8 +241,8 @@ class LineageProbe(object):
             method, path, status, text = self.last
             return ProbeFailed("%s: %s via %s answered HTTP %d: %s" % (
                 self.component, asked, self.via, status, _answer(text) or "(empty body)"))
-        return ProbeFailed("%s: %s via %s: %s" % (self.component, asked, self.via,
-                                                   what or _excerpt(to_native(err)) or type(err).__name__))
+        said = what or _excerpt(to_native(err)) or type(err).__name__
+        return ProbeFailed("%s: %s via %s: %s" % (self.component, asked, self.via, said))
 
     # -- the steps ------------------------------------------------------------------------------------------
     def run(self):
@@ -330,8 +330,8 @@ class LineageProbe(object):
                 raise ProbeFailed(
                     "%s: lineage not read back: %s via %s listed %s for %d s, not %s (the upstreamLineage aspect "
                     "was stored; the graph index is written by the MAE consumer from the metadata change log: is "
-                    "it running and is Kafka reachable?)" % (self.component, asked, self.via, listed or "nothing",
-                                                            self.lineage_timeout, self.dataset_urn))
+                    "it running and is Kafka reachable?)" % (
+                        self.component, asked, self.via, listed or "nothing", self.lineage_timeout, self.dataset_urn))
             time.sleep(self.poll_interval)
 
     def _delete(self):

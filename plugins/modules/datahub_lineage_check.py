@@ -28,11 +28,11 @@ description:
     through the API server. A requests transport adapter, mounted on the library's session for the proxy URL,
     hands each request to the collection's service proxy client (the one lakehouse.platform.k8s_service_request
     uses), so the library's requests travel with kubernetes.core's client, TLS settings and bearer token.
-    Retries are off (C(retry_max_times=0)): each request is sent once, and a failure names it.
-  - A failure names O(component), the request, how GMS was reached and what it answered. When GMS is not reached
+    Retries are off (C(retry_max_times=0)) - each request is sent once, and a failure names it.
+  - "A failure names O(component), the request, how GMS was reached and what it answered. When GMS is not reached
     (API server refusal, no Service, no ready endpoint, connection refused) the module fails with
     C(<component>: not reachable: <why>), or with O(fail_unreachable=false) returns RV(reached=false) and the
-    reason in RV(reach) with a warning.
+    reason in RV(reach) with a warning."
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 requirements:
@@ -422,8 +422,8 @@ def main():
     result.update(report, sent=True, reached=True, reach="via %s" % via)
     result["ingest"] = "%s of %s ingested and read back, lineage edge listed by the graph after %s s%s via %s" % (
         " and ".join(report["ingested"]), urn, report["lineage_listed_after_s"],
-        ", test dataset deleted (%d rows)" % report["deleted_rows"] if report["deleted_rows"] is not None else "", via)
-    result["lineage"] = "%s schema %d fields, upstream %s read back via %s" % (
+        ", test dataset deleted (%s rows)" % report["deleted_rows"] if report["deleted_rows"] is not None else "", via)
+    result["lineage"] = "%s schema %s fields, upstream %s read back via %s" % (
         urn, report["schema_fields"], upstream, via)
     result["msg"] = "%s: %s" % (component, result["lineage"])
     module.exit_json(**result)

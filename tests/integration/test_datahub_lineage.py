@@ -113,8 +113,8 @@ def test_failing_gms_answers_name_the_request_and_check_mode_sends_nothing(tmp_p
     """One stand-in per failure (each its own GMS Service), so the probes run back to back in one playbook."""
     ns = kube_namespace
     failing, no_index, authed, quiet = (DataHubGmsStandIn().start() for _ in range(4))
-    failing.state.faults = {"ingest_error": {"status": 500, "message": "java.lang.RuntimeException: Failed to produce "
-                                                                     "MetadataChangeLog to Kafka topic MetadataChangeLog_Versioned_v1"}}
+    kafka_down = "java.lang.RuntimeException: Failed to produce MetadataChangeLog to Kafka topic MetadataChangeLog_Versioned_v1"
+    failing.state.faults = {"ingest_error": {"status": 500, "message": kafka_down}}
     no_index.state.faults = {"graph_indexing": False}  # the MAE consumer is down: aspects stored, no graph edge
     authed.state.token = "s3cr3t-datahub-token"
     try:
@@ -156,9 +156,8 @@ def test_failing_gms_answers_name_the_request_and_check_mode_sends_nothing(tmp_p
         # GMS answering an error on ingest: component, request, way in and answer; the delete still sent.
         assert results["ingest_error"]["failed"] is True
         assert results["ingest_error"]["msg"] == (
-            "datahub: POST /aspects?action=ingestProposal (schemaMetadata of %s) %s answered HTTP 500: "
-            "java.lang.RuntimeException: Failed to produce MetadataChangeLog to Kafka topic MetadataChangeLog_Versioned_v1"
-            % (TEST_URN, via % "failing"))
+            "datahub: POST /aspects?action=ingestProposal (schemaMetadata of %s) %s answered HTTP 500: %s"
+            % (TEST_URN, via % "failing", kafka_down))
         assert [r["path"] for r in failing.state.requests if r["method"] == "POST"] == ["/aspects", "/entities"]
         # The lineage edge never listed by the graph: fails after the timeout, and cleans up.
         no_edge = results["no_edge"]
