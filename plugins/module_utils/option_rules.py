@@ -229,6 +229,14 @@ def _hive_db_secret(values):
     return []
 
 
+def _datahub_token(values):
+    """A DataHub token needs the explicit GMS URL: the API server's service proxy drops Authorization headers."""
+    if values.get("datahub_gms_token_secret") and not values.get("datahub_gms_url"):
+        return ["datahub_gms_token_secret=%r: needs datahub_gms_url (the API server's service proxy removes the "
+                "Authorization header, so a DataHub token cannot reach GMS through it)" % values["datahub_gms_token_secret"]]
+    return []
+
+
 def _ray_workers(values):
     workers = values.get("ray_workers") or {}
     try:
@@ -368,6 +376,10 @@ RULES = {
         ("datahub_storage_class", storage_class_or_default),
         ("datahub_mysql_secret", secret_name),
         ("datahub_neo4j_auth_secret", secret_name),
+        ("datahub_lineage_timeout", at_least(0)),
+        ("datahub_gms_token_secret", secret_name, lambda values: bool(values.get("datahub_gms_token_secret"))),
+        _differs("datahub_lineage_dataset", "datahub_lineage_upstream", "the test dataset is deleted after the check"),
+        _datahub_token,
     ],
     "doris": [
         ("doris_fe.replicas", count),

@@ -18,7 +18,10 @@ REPORT = {
     "health": {"after": {"summary": "100% (25/25 pods)", "failed": 0, "pending": 0}},
     "checks": [{"name": "Platform health (phase 3 target)", "measured": "100% (25/25 pods)", "met": True}],
     "validations": {
-        "datahub": {"gms_health": "HTTP 200 via service proxy dp/datahub-datahub-gms:8080"},
+        "datahub": {"gms_health": "HTTP 200 via service proxy dp/datahub-datahub-gms:8080",
+                    "ingest": "schemaMetadata and upstreamLineage of urn:li:dataset:(x) ingested and read back, lineage "
+                              "edge listed by the graph after 0.1 s, test dataset deleted (3 rows) via url http://gms",
+                    "lineage": "not reachable: Service dp/datahub-datahub-gms not found"},
         "doris": {"fe_check": {"fe_alive": 1, "be_alive": 2, "reach": "via url http://127.0.0.1:8030"},
                   "sql_round_trip": "lakehouse_check_1a2b3c4d.lakehouse_check: 3 rows written, 3 read back, dropped, "
                                     "via url http://127.0.0.1:8030"},
@@ -44,6 +47,8 @@ def test_each_criterion_is_judged_with_its_evidence():
     assert states["Platform health ≥90%"] == "met"
     assert states["Ray workers auto-scaling"] == "not met"  # the desired workers left min..max
     assert states["Kubeflow pipelines functional"] == "not checked"  # nothing recorded
+    assert states["DataHub ingesting metadata"] == "met"
+    assert states["DataHub lineage visualization working"] == "not checked"  # not reached
     evidence = dict((row["criterion"], row["evidence"]) for row in rows)
     assert evidence["DataHub UI accessible"].startswith("HTTP 200")
     assert evidence["MLflow tracking server responding"].startswith("not reachable: Service ml/mlflow")

@@ -70,6 +70,20 @@ def test_rules_over_several_options():
         "Secret <hive_metastore_release>-pgauth"]
 
 
+def test_datahub_token_needs_the_gms_url_and_the_test_dataset_is_not_the_upstream():
+    base = {"datahub_lineage_timeout": 60, "datahub_lineage_dataset": "a.test", "datahub_lineage_upstream": "a.table",
+            "datahub_gms_token_secret": "", "datahub_gms_url": ""}
+    assert option_rules.errors("datahub", base) == []
+    assert option_rules.errors("datahub", dict(base, datahub_gms_token_secret="dh-token")) == [
+        "datahub_gms_token_secret='dh-token': needs datahub_gms_url (the API server's service proxy removes the "
+        "Authorization header, so a DataHub token cannot reach GMS through it)"]
+    assert option_rules.errors("datahub", dict(base, datahub_gms_token_secret="dh-token", datahub_gms_url="http://g")) == []
+    assert option_rules.errors("datahub", dict(base, datahub_lineage_upstream="a.test", datahub_lineage_timeout=-1)) == [
+        "datahub_lineage_timeout=-1: must be a whole number of at least 0",
+        "datahub_lineage_dataset='a.test' and datahub_lineage_upstream='a.test': must differ (the test dataset is "
+        "deleted after the check)"]
+
+
 def test_conditions_select_the_rules_of_the_chosen_catalog():
     hive = {"trino_iceberg_catalog_type": "hive_metastore", "trino_metastore_uri": "hive:9083", "trino_iceberg_rest_uri": ""}
     assert option_rules.errors("trino", hive) == ["trino_metastore_uri='hive:9083': must be thrift://host:port"]
