@@ -312,8 +312,8 @@ def validate(params):
             return "Option namespace is required when url is empty (the requests go through the service proxy)", None
         for name in ("service", "port"):
             if not params[name] or ":" in params[name] or "/" in params[name]:
-                return "Option %s must be a Service %s, got %r" % (name, "name" if name == "service" else
-                                                                    "port number or name", params[name]), None
+                what = "name" if name == "service" else "port number or name"
+                return "Option %s must be a Service %s, got %r" % (name, what, params[name]), None
     elif not params["url"].startswith(("http://", "https://")):
         return "Option url must start with http:// or https://", None
     for name in ("timeout", "poll_interval", "request_timeout"):
