@@ -71,6 +71,8 @@ def success_criteria(criteria, report):
         return []
     if not isinstance(criteria, list) or not isinstance(report, dict):
         raise AnsibleFilterError("success_criteria expects a list of criteria and the report (a dict)")
+    # Plain JSON types: jmespath's functions (contains, starts_with) refuse Ansible's tagged str subclasses.
+    report = json.loads(json.dumps(report, default=str))
     return [judge(criterion, report) for criterion in criteria]
 
 

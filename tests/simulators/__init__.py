@@ -10,9 +10,9 @@ or as a process (what the `simulators` pytest fixture runs):
         [--postgres-host H --postgres-port P --postgres-user U] --pidfile PATH
 
 Groups: rook (CephObjectStoreUser), doris (DorisCluster), ray (RayCluster), cnpg (Cluster, Backup,
-ScheduledBackup), flux (HelmRelease), argocd (Application), spark (SparkApplication). The core controllers (kubelet-like pod
-lifecycle, volume binder, endpoints) and the workload controllers (Deployment, ReplicaSet, StatefulSet, Job)
-always run: every operator needs them. Behaviour per object: see behaviour.py.
+ScheduledBackup), flux (HelmRelease), argocd (Application), spark (SparkApplication), katib (Experiment).
+The core controllers (kubelet-like pod lifecycle, volume binder, endpoints) and the workload controllers
+(Deployment, ReplicaSet, StatefulSet, Job) always run: every operator needs them. Behaviour per object: see behaviour.py.
 """
 from .argocd import ApplicationController
 from .behaviour import Behaviour, Defaults
@@ -23,6 +23,7 @@ from .core import EndpointsController, PodLifecycle, VolumeBinder
 from .doris import DorisClusterController
 from .flux import HelmReleaseController
 from .kube import KubeApi
+from .katib import ExperimentController
 from .kuberay import RayClusterController
 from .nodes import seed_nodes
 from .rook import CephObjectStoreUserController
@@ -40,6 +41,7 @@ GROUPS = {
     "flux": [HelmReleaseController],
     "argocd": [ApplicationController],
     "spark": [SparkApplicationController],
+    "katib": [ExperimentController],
 }
 ALIASES = {"kuberay": "ray", "cloudnative-pg": "cnpg", "argo": "argocd", "helm": "flux", "spark-operator": "spark",
            "sparkoperator": "spark"}

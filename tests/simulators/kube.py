@@ -42,6 +42,7 @@ KINDS = {
     ("helm.toolkit.fluxcd.io/v2", "HelmRelease"): ("helmreleases", True),
     ("argoproj.io/v1alpha1", "Application"): ("applications", True),
     ("sparkoperator.k8s.io/v1beta2", "SparkApplication"): ("sparkapplications", True),
+    ("kubeflow.org/v1beta1", "Experiment"): ("experiments", True),
 }
 
 

@@ -54,7 +54,7 @@ def test_each_criterion_is_judged_with_its_evidence():
     assert evidence["MLflow tracking server responding"].startswith("not reachable: Service ml/mlflow")
     assert evidence["Doris FE responding to queries"].endswith("3 rows written, 3 read back, dropped, via url "
                                                                "http://127.0.0.1:8030")
-    assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipelines_health)"
+    assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipeline_run)"
     assert evidence["Doris connected to Superset"] == "the Superset connection is not made by this collection yet"
     assert '"container": true' in evidence["Ray workers auto-scaling"]
 
@@ -71,6 +71,20 @@ def test_a_round_trip_that_did_not_run_is_not_checked():
 def test_a_failed_run_or_pending_pods_do_not_meet_the_pods_criterion():
     report = dict(REPORT, health={"after": {"summary": "90% (27/30 pods)", "failed": 0, "pending": 3}})
     assert _states(success_criteria(CATALOG["phase3"]["success_criteria"], report))["All 27 new pods running"] == "not met"
+
+
+def test_kubeflow_pipelines_are_functional_when_the_validation_run_succeeded():
+    def judged(pipeline_run):
+        report = dict(REPORT, validations=dict(REPORT["validations"], kubeflow={"pipeline_run": pipeline_run}))
+        row = [r for r in success_criteria(CATALOG["phase3"]["success_criteria"], report)
+               if r["criterion"] == "Kubeflow pipelines functional"][0]
+        return row["state"], row["evidence"]
+
+    succeeded = "5f0c SUCCEEDED in 21.4s via service proxy kubeflow/ml-pipeline:8888 (pipeline p, deleted)"
+    assert judged(succeeded) == ("met", succeeded)
+    assert judged("5f0c CANCELED in 3.0s via service proxy kubeflow/ml-pipeline:8888")[0] == "not met"
+    down = "not reachable: Service kubeflow/ml-pipeline not found (GET /apis/v2beta1/healthz via service proxy ...)"
+    assert judged(down) == ("not checked", down)
 
 
 def test_render_and_check_mode_judge_nothing():
