@@ -41,6 +41,7 @@ JOB_SCRIPT = r'''
 import json, sys, time, urllib.error, urllib.parse, urllib.request
 config = json.loads(sys.argv[1])
 uri = config["tracking_uri"].rstrip("/")
+OPENER = urllib.request.build_opener()
 
 
 def report(**fields):
@@ -52,7 +53,7 @@ def call(method, path, body=None, query=None):
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=config["request_timeout"]) as answer:
+        with OPENER.open(request, timeout=config["request_timeout"]) as answer:
             return answer.status, json.loads(answer.read().decode("utf-8") or "{}")
     except urllib.error.HTTPError as err:
         text = err.read().decode("utf-8", "replace")
@@ -334,7 +335,7 @@ class Workflow(object):
                 notes.append("%s %s deleted" % (what, list(body.values())[0]))
                 continue
             if not quiet:
-                self._fail("clean-up: POST %s%s %s via %s: %s" % (MLFLOW_API, path, json.dumps(body), self.mlflow_via,
-                                                                   problem))
+                self._fail("clean-up: POST %s%s %s via %s: %s"
+                           % (MLFLOW_API, path, json.dumps(body), self.mlflow_via, problem))
             notes.append("%s %s not deleted (%s)" % (what, list(body.values())[0], problem))
         return ("; clean-up: " + ", ".join(notes)) if notes else ""

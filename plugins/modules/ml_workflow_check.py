@@ -76,9 +76,9 @@ options:
       - Port of O(mlflow_service), by number or name.
     type: str
     default: "80"
-  validate_certs:
+  url_validate_certs:
     description:
-      - Verify the TLS certificates of O(ray_url) and O(mlflow_url). (The API server's follows O(k8s_validate_certs).)
+      - Verify the TLS certificates of O(ray_url) and O(mlflow_url). (The API server's follows O(validate_certs).)
     type: bool
     default: true
   tracking_uri:
@@ -246,7 +246,7 @@ def argument_spec():
         mlflow_namespace=dict(type="str"),
         mlflow_service=dict(type="str"),
         mlflow_port=dict(type="str", default="80"),
-        validate_certs=dict(type="bool", default=True),
+        url_validate_certs=dict(type="bool", default=True),
         tracking_uri=dict(type="str", required=True),
         experiment=dict(type="str", default="lakehouse-platform-ml-workflow"),
         tasks=dict(type="int", default=10),
@@ -308,7 +308,7 @@ class _Client(object):
 
 def endpoint(params, side, kube):
     """(send, via) for ray or mlflow; send(method, path, body=None, query=None, timeout=30) -> ServiceResponse."""
-    url, validate_certs = params["%s_url" % side], params["validate_certs"]
+    url, validate_certs = params["%s_url" % side], params["url_validate_certs"]
     if url:
         via = "url %s" % _plain(url)
 
