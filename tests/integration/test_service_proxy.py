@@ -10,6 +10,10 @@ loopback by the module fixture below and stopped by process group id). Pinned do
   non-loopback endpoint, and drops the caller's Authorization header;
 * the mlflow and ray validate entry points, with no URL given, log a run in the real MLflow and run a job on
   the real Ray head through the proxy, and record what they measured and `via service proxy <ns>/<svc>:<port>`;
+* the ML workflow (lakehouse.platform.ml_workflow_check, in ray's validation): a job on the real Ray head logs a
+  run with a metric to the real MLflow, read back through the proxy and deleted; a job that cannot reach MLflow
+  and a read-back that does not find the run fail, naming the job, its status and log tail, or the search and
+  its answer; check mode submits nothing;
 * when the service is not reached (backend down, no Service), the record says `not reachable: <why>` naming
   the service and what the API server answered, with a warning; a reached service answering wrongly fails,
   naming the component, the request, the way in and the answer; check mode sends no proxied write.
@@ -267,7 +271,8 @@ def _role(role, variables):
 def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
         tmp_path, kube_api, kube_namespace, ml_services):
     ns, suffix = kube_namespace, uuid.uuid4().hex[:6]
-    experiment = "svc-proxy-" + suffix
+    experiment, workflow_experiment = "svc-proxy-" + suffix, "ml-workflow-" + suffix
+    mlflow_url = "http://127.0.0.1:%d" % ml_services["mlflow"]
     _service(kube_api, ns, "mlflow", [{"name": "http", "port": 80, "targetPort": 5000}])
     _service(kube_api, ns, "mlflow-down", [{"name": "http", "port": 80, "targetPort": 5000}])
     _service(kube_api, ns, "ml-cluster-head-svc", [{"name": "gcs", "port": 6379},
@@ -280,7 +285,10 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
     tasks = [
         _role("mlflow", {"mlflow_validation_experiment": experiment}),
         {"name": "Keep the mlflow record", "ansible.builtin.set_fact": {"mlflow_record": "{{ platform_validations.mlflow }}"}},
-        _role("ray", {"ray_job_entrypoint": "python -c \"print('lakehouse-proxy-" + suffix + "')\"", "ray_job_timeout": 120}),
+        # The ML workflow's job logs to the real MLflow at its local URL (in a cluster: http://mlflow.<ns>.svc:80);
+        # the read-back goes through the proxy to the Service mlflow.
+        _role("ray", {"ray_job_entrypoint": "python -c \"print('lakehouse-proxy-" + suffix + "')\"", "ray_job_timeout": 120,
+                      "ray_mlflow_tracking_uri": mlflow_url, "ray_mlflow_workflow_experiment": workflow_experiment}),
         {"name": "Keep the ray record", "ansible.builtin.set_fact": {"ray_record": "{{ platform_validations.ray }}"}},
         # Not reached: the backend is down; no Service at all. Recorded and warned, not failed.
         _role("mlflow", {"mlflow_validate_service": "mlflow-down"}),
@@ -315,6 +323,27 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
                                 timeout=10) as answer:
         assert "lakehouse-proxy-" + suffix in json.load(answer)["logs"]
 
+    # The ML workflow: a Ray job computed 0+1+4+...+81 with Ray tasks and logged it to MLflow; the run was read
+    # back through the proxy, then deleted with the experiment the job created.
+    workflow = records["ray_record"]["ml_workflow"]
+    prefix, _, rest = workflow.partition(" metric sum_of_squares=285.0 logged by Ray job ")
+    workflow_job, _, reach = rest.partition(" read back ")
+    assert prefix.startswith("run ") and reach == via_mlflow, workflow
+    workflow_run = prefix[len("run "):]
+    assert workflow_job.startswith("lakehouse-ml-workflow-") and workflow_job != job_id, workflow
+    logged = _mlflow_get(ml_services, "runs/get?run_id=" + workflow_run)["run"]
+    assert logged["info"]["lifecycle_stage"] == "deleted" and logged["info"]["status"] == "FINISHED", logged["info"]
+    assert [(m["key"], m["value"]) for m in logged["data"]["metrics"]] == [("sum_of_squares", 285.0)]
+    tags = {t["key"]: t["value"] for t in logged["data"]["tags"]}
+    assert tags["ray_job_submission_id"] == workflow_job and len(tags["lakehouse_workflow_id"]) == 32, tags
+    made = _mlflow_get(ml_services, "experiments/get-by-name?experiment_name=" + workflow_experiment)["experiment"]
+    assert made["experiment_id"] == logged["info"]["experiment_id"] and made["lifecycle_stage"] == "deleted", made
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/jobs/%s" % (ml_services["ray"], workflow_job),
+                                timeout=10) as answer:
+        assert json.load(answer)["status"] == "SUCCEEDED"
+    assert records["ray_absent"]["ml_workflow"].startswith(
+        "not run: the Ray test job did not run (not reachable: Service %s/absent-head-svc not found" % ns)
+
     # Not reached: the record names the service and what the API server answered; a warning says it too.
     down = records["mlflow_down"]["test_run"]
     assert down.startswith("not reachable: error trying to reach service: dial tcp 127.0.0.1:"), down
@@ -326,10 +355,89 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
     assert "[WARNING]: mlflow: not reachable: error trying to reach service" in run.output
 
     counts = kube_api.request_counts()
-    # health, lookup, (create experiment), create run, log metric, finish, read back; submit + polls; the two misses
-    assert counts.count(verb="create", subresource="proxy") == 6, counts
+    # mlflow: health, lookup, create experiment, create run, log metric, finish, read back; ray: submit + polls;
+    # the workflow: MLflow health, submit + polls + logs, search, delete run, delete experiment; the two misses
+    assert counts.count(verb="create", subresource="proxy") == 10, counts
     assert counts.count(verb="get", subresource="proxy") >= 5, counts
     print("ml services up in %s s" % ml_services["startup_s"])
+
+
+def _mlflow_get(ml_services, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/2.0/mlflow/%s" % (ml_services["mlflow"], path),
+                                timeout=10) as answer:
+        return json.load(answer)
+
+
+def _mlflow_post(ml_services, path, body):
+    request = urllib.request.Request("http://127.0.0.1:%d/api/2.0/mlflow/%s" % (ml_services["mlflow"], path),
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def test_the_ml_workflow_fails_naming_the_job_or_the_read_back_and_check_mode_submits_nothing(
+        tmp_path, kube_api, kube_namespace, ml_services, echo_server):
+    """MLflow down at the job's tracking URI: the Ray job fails, and the message names ray, the job, its status
+    and its log tail. A read-back that does not find the run - the MLflow Service here fronts an HTTP server that
+    answers 200 to everything and knows no run (the echo server), as a Service pointing at another tracking
+    server would - names the search, the way in and what came back. Check mode submits no job."""
+    ns, suffix = kube_namespace, uuid.uuid4().hex[:6]
+    experiment = "ml-workflow-fail-" + suffix
+    _service(kube_api, ns, "ml-cluster-head-svc", [{"name": "dashboard", "port": 8265}])
+    _service(kube_api, ns, "mlflow", [{"name": "http", "port": 80}])
+    _service(kube_api, ns, "mlflow-other", [{"name": "http", "port": 80}])
+    _register(kube_api, ns, "ml-cluster-head-svc", "8265", ml_services["ray"])
+    _register(kube_api, ns, "mlflow", "80", ml_services["mlflow"])
+    _register(kube_api, ns, "mlflow-other", "80", echo_server)
+    down = "http://127.0.0.1:%d" % _free_port()
+    workflow = {"ray_namespace": ns, "ray_service": "ml-cluster-head-svc", "mlflow_namespace": ns,
+                "mlflow_service": "mlflow", "experiment": experiment, "timeout": 120,
+                "tracking_uri": "http://127.0.0.1:%d" % ml_services["mlflow"]}
+    module = "lakehouse.platform.ml_workflow_check"
+    tasks = [
+        {"name": "In check mode", module: workflow, "check_mode": True, "register": "checked"},
+        {"name": "MLflow down at the tracking URI", module: dict(workflow, tracking_uri=down),
+         "register": "mlflow_down", "ignore_errors": True},
+        {"name": "The read-back finds no run", module: dict(workflow, mlflow_service="mlflow-other"),
+         "register": "not_found", "ignore_errors": True},
+    ]
+    kube_api.reset_counts()
+    run = run_playbook(tmp_path, tasks, extra_vars={}, env=kube_api.env, results=["checked", "mlflow_down", "not_found"])
+    results = run.results
+    checked, failed, missing = (results.get(name) or {} for name in ("checked", "mlflow_down", "not_found"))
+    try:
+        assert run.returncode == 0, run
+        assert checked["record"] == "not run (check mode)" and checked["changed"] is False, checked
+
+        assert failed["failed"] and failed["job_status"] == "FAILED", failed
+        job = failed["job_id"]
+        assert failed["msg"].startswith(
+            "ray: ML workflow job %s (submitted via service proxy %s/ml-cluster-head-svc:8265, tracking URI %s) "
+            "ended FAILED: " % (job, ns, down)), failed["msg"]
+        assert ("log tail: " in failed["msg"] and "ml workflow: MLflow at %s not reachable: GET experiments/get-by-name"
+                % down in failed["msg"].split("log tail: ", 1)[1]), failed["msg"]
+        assert failed["run_id"] == "" and failed["deleted"] == {"run": False, "experiment": False}
+
+        assert missing["failed"] and missing["job_status"] == "SUCCEEDED", missing
+        search = "POST /api/2.0/mlflow/runs/search (experiment %s, filter tags.lakehouse_workflow_id = '%s') via " \
+                 "service proxy %s/mlflow-other:80 answered HTTP 200 with 0 runs, expected run %s that Ray job %s " \
+                 "logged at %s (left there): " % (missing["experiment_id"], missing["workflow_id"], ns,
+                                                  missing["run_id"], missing["job_id"], workflow["tracking_uri"])
+        assert missing["msg"].startswith("ray: ML workflow read-back: " + search), missing["msg"]
+        assert '"path": "/api/2.0/mlflow/runs/search"' in missing["msg"]  # what came back: not MLflow's answer
+        # ... while the real MLflow holds the run the job logged.
+        logged = _mlflow_get(ml_services, "runs/get?run_id=" + missing["run_id"])["run"]
+        assert logged["info"]["lifecycle_stage"] == "active"
+        assert [(m["key"], m["value"]) for m in logged["data"]["metrics"]] == [("sum_of_squares", 285.0)]
+    finally:  # what the failing read-back left in the real MLflow
+        if missing.get("run_id"):
+            _mlflow_post(ml_services, "runs/delete", {"run_id": missing["run_id"]})
+        if missing.get("experiment_id"):
+            _mlflow_post(ml_services, "experiments/delete", {"experiment_id": missing["experiment_id"]})
+    counts = kube_api.request_counts()
+    # check mode: nothing; each run: MLflow health and one job submitted; the read-back search once
+    assert counts.count(verb="create", subresource="proxy") == 3, counts
 
 
 def test_a_reached_service_with_a_wrong_answer_fails_and_check_mode_writes_nothing(

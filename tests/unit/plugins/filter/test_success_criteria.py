@@ -26,7 +26,9 @@ REPORT = {
                   "sql_round_trip": "lakehouse_check_1a2b3c4d.lakehouse_check: 3 rows written, 3 read back, dropped, "
                                     "via url http://127.0.0.1:8030"},
         "ray": {"workers": {"ready": 2, "required": 2},
-                "autoscaling": {"enabled": True, "container": True, "within_bounds": False}},
+                "autoscaling": {"enabled": True, "container": True, "within_bounds": False},
+                "ml_workflow": "run 9a1 metric sum_of_squares=285.0 logged by Ray job lakehouse-ml-workflow-0a1 read "
+                               "back via service proxy ml/mlflow:80"},
         "mlflow": {"test_run": "not reachable: Service ml/mlflow not found"},
     },
 }
@@ -57,6 +59,12 @@ def test_each_criterion_is_judged_with_its_evidence():
     assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipeline_run)"
     assert evidence["Doris connected to Superset"] == "the Superset connection is not made by this collection yet"
     assert '"container": true' in evidence["Ray workers auto-scaling"]
+    assert states["Complete ML workflow tested"] == "met"
+    assert evidence["Complete ML workflow tested"].startswith("run 9a1 metric sum_of_squares=285.0 logged by Ray job")
+    not_run = dict(REPORT, validations=dict(REPORT["validations"], ray={
+        "ml_workflow": "not run: the Ray test job did not run (not reachable: Service ml/ml-cluster-head-svc not found)"}))
+    assert _states(success_criteria(CATALOG["phase3"]["success_criteria"], not_run))["Complete ML workflow tested"] == \
+        "not checked"
 
 
 def test_a_round_trip_that_did_not_run_is_not_checked():
