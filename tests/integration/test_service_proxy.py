@@ -38,7 +38,7 @@ from tests.integration.phase1_helpers import run_playbook
 ML_VENV = os.environ.get("LAKEHOUSE_ML_SERVICES_VENV") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lakehouse", "ml-services")
 MLFLOW_TEMPLATE_DB = os.path.join(ML_VENV, "mlflow-template.db")
-STARTUP_TIMEOUT = 240  # seconds: MLflow imports for ~10 s of CPU and migrates its database on a busy machine
+STARTUP_TIMEOUT = 420  # seconds: MLflow imports for ~10 s of CPU and migrates its database on a busy machine
 
 
 def _free_port():
