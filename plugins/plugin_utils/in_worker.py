@@ -52,7 +52,7 @@ MODULE_PACKAGE = "ansible_collections.lakehouse.platform.plugins.modules"
 KUBERNETES_MODULES = frozenset((
     "ceph_s3_user", "doris_cluster", "k8s_apply", "k8s_generated_secret", "k8s_info",
     "k8s_service_request", "k8s_status_wait", "platform_capacity_info", "raycluster_wait", "run_lock",
-    "trino_query"))
+    "superset_database", "trino_query"))
 
 
 def _same_python(action, task_vars):

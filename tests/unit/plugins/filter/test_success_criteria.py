@@ -19,7 +19,8 @@ REPORT = {
     "checks": [{"name": "Platform health (phase 3 target)", "measured": "100% (25/25 pods)", "met": True}],
     "validations": {
         "datahub": {"gms_health": "HTTP 200 via service proxy dp/datahub-datahub-gms:8080"},
-        "doris": {"fe_check": "not checked (no doris_fe_check_host)"},
+        "doris": {"fe_check": "not checked (no doris_fe_check_host)",
+                  "superset": "Doris OLAP id 3 via service proxy data-platform/superset:8088 (created)"},
         "ray": {"workers": {"ready": 2, "required": 2},
                 "autoscaling": {"enabled": True, "container": True, "within_bounds": False}},
         "mlflow": {"test_run": "not reachable: Service ml/mlflow not found"},
@@ -46,8 +47,18 @@ def test_each_criterion_is_judged_with_its_evidence():
     assert evidence["DataHub UI accessible"].startswith("HTTP 200")
     assert evidence["MLflow tracking server responding"].startswith("not reachable: Service ml/mlflow")
     assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipelines_health)"
-    assert evidence["Doris connected to Superset"] == "the Superset connection is not made by this collection yet"
+    assert states["Doris connected to Superset"] == "met"
+    assert evidence["Doris connected to Superset"].startswith("Doris OLAP id 3 via service proxy")
     assert '"container": true' in evidence["Ray workers auto-scaling"]
+
+
+def test_a_superset_that_is_not_configured_or_not_reached_is_not_checked():
+    for record in ("not configured (doris_superset_service and doris_superset_url are empty; Superset is not part "
+                   "of this collection)", "not reachable: Service dp/superset not found (GET /login/ via ...)"):
+        report = dict(REPORT, validations=dict(REPORT["validations"], doris={"superset": record}))
+        rows = dict((row["criterion"], row) for row in success_criteria(CATALOG["phase3"]["success_criteria"], report))
+        assert (rows["Doris connected to Superset"]["state"], rows["Doris connected to Superset"]["evidence"]) == (
+            "not checked", record)
 
 
 def test_a_failed_run_or_pending_pods_do_not_meet_the_pods_criterion():
