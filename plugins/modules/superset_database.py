@@ -67,7 +67,6 @@ options:
       - The Kubernetes Secret with the database's user and password (a C(kubernetes.io/basic-auth) Secret, as
         doris-operator's C(authSecret)). Without it O(sqlalchemy_uri) is sent as it is.
     type: dict
-    no_log: false
     suboptions:
       name:
         description: Name of the Secret.
@@ -85,14 +84,12 @@ options:
         description: Key of the password.
         type: str
         default: password
-        no_log: false
   superset_secret:
     description:
       - The Kubernetes Secret with the Superset account the module logs in as (an admin, or a user allowed to
         read and write databases).
     type: dict
     required: true
-    no_log: false
     suboptions:
       name:
         description: Name of the Secret.
@@ -110,7 +107,6 @@ options:
         description: Key of the password.
         type: str
         default: password
-        no_log: false
   expose_in_sqllab:
     description:
       - Whether the connection is offered in SQL Lab.
@@ -296,7 +292,7 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.superset import
 SECRET_SPEC = dict(
     name=dict(type="str", required=True),
     namespace=dict(type="str", required=True),
-    username_key=dict(type="str", default="username"),
+    username_key=dict(type="str", default="username", no_log=False),
     password_key=dict(type="str", default="password", no_log=False),
 )
 

@@ -157,12 +157,13 @@ def setup(kube_api, kube_namespace, superset, mariadb):
     _service(kube_api, ns, "superset-down", free_loopback_port())  # nothing listens there
     _secret(kube_api, ns, "doris-auth", user, password)
     _secret(kube_api, ns, "superset-admin", *ADMIN)
-    _secret(kube_api, ns, "superset-wrong", ADMIN[0], "Wrong-" + uuid.uuid4().hex)
+    wrong = "Wrong-" + uuid.uuid4().hex
+    _secret(kube_api, ns, "superset-wrong", ADMIN[0], wrong)
     role_vars = {"platform_mode": "apply", "doris_stage": "2", "doris_namespace": ns,
                  "doris_superset_namespace": ns, "doris_superset_service": "superset",
                  "doris_superset_uri_scheme": "mysql+pymysql", "doris_superset_fe_host": "127.0.0.1",
                  "doris_superset_fe_port": mariadb.port}
-    secrets = {"doris password": password, "superset password": ADMIN[1]}
+    secrets = {"doris password": password, "superset password": ADMIN[1], "wrong superset password": wrong}
     yield {"ns": ns, "vars": role_vars, "secrets": secrets, "user": user, "mariadb": mariadb}
     for row in superset.rows():  # each test starts from an empty Superset
         superset.api("DELETE", "/api/v1/database/%d" % row[0])
@@ -205,14 +206,18 @@ def test_check_mode_then_create_rerun_and_the_url_find_one_connection(tmp_path, 
              {"name": "Keep the first result", "ansible.builtin.set_fact": {"first": "{{ doris_superset_result }}"}},
              _validate("Validate doris again"), _keep("rerun"),
              _validate("Validate doris through the URL", {"doris_superset_url": "http://127.0.0.1:%d" % superset.port}),
-             _keep("by_url")]
-    run = _run(tmp_path, kube_api, tasks, role_vars, results=["created", "rerun", "by_url", "first",
-                                                               "doris_superset_result"])
+             _keep("by_url"),
+             {"name": "Keep the URL result", "ansible.builtin.set_fact": {"url_result": "{{ doris_superset_result }}"}},
+             # Another database in the URI: the connection is updated (PUT), not made again.
+             _validate("Validate doris with another schema", {"doris_superset_schema": "doris_standin"}),
+             _keep("updated")]
+    run = _run(tmp_path, kube_api, tasks, role_vars, results=["created", "rerun", "by_url", "first", "url_result",
+                                                               "updated", "doris_superset_result"])
     assert run.returncode == 0, run
     rows = superset.rows()
     assert len(rows) == 1, rows
     database_id, name, uri, extra = rows[0]
-    assert (name, uri) == (NAME, "mysql+pymysql://%s:XXXXXXXXXX@127.0.0.1:%d/information_schema"
+    assert (name, uri) == (NAME, "mysql+pymysql://%s:XXXXXXXXXX@127.0.0.1:%d/doris_standin"
                            % (setup["user"], setup["mariadb"].port))
     assert json.loads(extra)["lakehouse_platform"]["component"] == "doris"
     assert run.results["created"] == "Doris OLAP id %d %s (created)" % (database_id, via)
@@ -223,9 +228,11 @@ def test_check_mode_then_create_rerun_and_the_url_find_one_connection(tmp_path, 
     assert run.results["rerun"] == "Doris OLAP id %d %s (unchanged)" % (database_id, via)
     assert run.results["by_url"] == "Doris OLAP id %d via url http://127.0.0.1:%d (unchanged)" % (
         database_id, superset.port)
-    assert run.results["doris_superset_result"]["changed"] is False
-    assert run.results["doris_superset_result"]["requests"][0] == "POST /api/v1/security/login -> 200"
-    assert "changed=1 " in run.stdout.split("PLAY RECAP")[1], run.stdout[-2000:]  # only the create
+    assert run.results["url_result"]["changed"] is False
+    assert run.results["url_result"]["requests"][0] == "POST /api/v1/security/login -> 200"
+    assert run.results["updated"] == "Doris OLAP id %d %s (updated)" % (database_id, via)
+    assert run.results["doris_superset_result"]["requests"][-1] == "PUT /api/v1/database/%d -> 200" % database_id
+    assert "changed=2 " in run.stdout.split("PLAY RECAP")[1], run.stdout[-2000:]  # the create and the update
     # Superset stored a working connection: its own test of it succeeds (with the password it keeps).
     tested = superset.api("POST", "/api/v1/database/test_connection/", {
         "database_name": NAME, "sqlalchemy_uri": uri})
