@@ -2,7 +2,7 @@
 # A real Apache Superset (SQLite metadata) for the integration suite: tests/integration/test_superset_database.py
 # starts it on loopback and stops it by process group; nothing is started as a service here. It lives in its own
 # venv, ${LAKEHOUSE_SUPERSET_VENV:-~/.cache/lakehouse/superset}, so its dependencies never move the pins of .venv.
-# Pins: tests/requirements-superset.txt.
+# Pins: tests/requirements-superset.txt, every other package at tests/constraints-superset.txt.
 # Besides the packages, a template metadata database is built once (superset db upgrade, fab create-admin,
 # superset init: about 45 s of CPU); the test fixture copies it, so a start costs only the app's import (~8 s).
 # Idempotent: does nothing when Superset is installed at the pinned version and the template exists.
@@ -27,7 +27,7 @@ fi
 mkdir -p "$(dirname "$VENV")"
 [ -x "$VENV/bin/python" ] || .venv/bin/uv venv -q --python "$PYTHON" "$VENV"
 echo "superset: installing $(grep -vE '^(#|$)' "$REQS" | tr '\n' ' ')into $VENV"
-.venv/bin/uv pip install -q --python "$VENV/bin/python" -r "$REQS"
+.venv/bin/uv pip install -q --python "$VENV/bin/python" -r "$REQS" -c tests/constraints-superset.txt
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cat > "$WORK/superset_config.py" <<CONFIG

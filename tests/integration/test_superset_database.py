@@ -94,8 +94,8 @@ class Superset:
                                              headers=dict(headers, **{"Content-Type": "application/json"}))
             with urllib.request.urlopen(request, timeout=60) as answer:
                 return json.load(answer), answer.headers.get("Set-Cookie", "").split(";")[0]
-        token, _ = call("POST", "/api/v1/security/login", {"username": ADMIN[0], "password": ADMIN[1],
-                                                            "provider": "db"}, {})
+        login = {"username": ADMIN[0], "password": ADMIN[1], "provider": "db"}
+        token, _ = call("POST", "/api/v1/security/login", login, {})
         auth = {"Authorization": "Bearer " + token["access_token"]}
         csrf, cookie = call("GET", "/api/v1/security/csrf_token/", None, auth)
         return call(method, path, body, dict(auth, **{"X-CSRFToken": csrf["result"], "Cookie": cookie}))[0]
@@ -211,8 +211,8 @@ def test_check_mode_then_create_rerun_and_the_url_find_one_connection(tmp_path, 
              # Another database in the URI: the connection is updated (PUT), not made again.
              _validate("Validate doris with another schema", {"doris_superset_schema": "doris_standin"}),
              _keep("updated")]
-    run = _run(tmp_path, kube_api, tasks, role_vars, results=["created", "rerun", "by_url", "first", "url_result",
-                                                               "updated", "doris_superset_result"])
+    kept = ["created", "rerun", "by_url", "first", "url_result", "updated", "doris_superset_result"]
+    run = _run(tmp_path, kube_api, tasks, role_vars, results=kept)
     assert run.returncode == 0, run
     rows = superset.rows()
     assert len(rows) == 1, rows
@@ -274,8 +274,8 @@ def test_failures_are_named_and_rollback_deletes_only_what_it_created(tmp_path, 
     made = superset.api("POST", "/api/v1/database/", {
         "database_name": NAME, "sqlalchemy_uri": "mysql+pymysql://%s:%s@127.0.0.1:%d/information_schema"
         % (setup["user"], setup["secrets"]["doris password"], setup["mariadb"].port)})
-    rollback = [{"name": "Roll back doris", "ansible.builtin.include_role": {"name": "lakehouse.platform.doris",
-                                                                            "tasks_from": "rollback"}}]
+    rollback = [{"name": "Roll back doris",
+                 "ansible.builtin.include_role": {"name": "lakehouse.platform.doris", "tasks_from": "rollback"}}]
     kept = _run(tmp_path, kube_api, rollback, role_vars)
     assert kept.returncode == 0, kept
     assert [row[0] for row in superset.rows()] == [made["id"]]
