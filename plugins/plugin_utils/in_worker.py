@@ -52,7 +52,7 @@ MODULE_PACKAGE = "ansible_collections.lakehouse.platform.plugins.modules"
 KUBERNETES_MODULES = frozenset((
     "ceph_s3_user", "datahub_lineage_check", "doris_cluster", "kfp_pipeline_check", "k8s_apply", "k8s_generated_secret",
     "k8s_info", "k8s_service_request", "k8s_status_wait", "ml_workflow_check", "platform_capacity_info",
-    "raycluster_wait", "run_lock", "trino_query"))
+    "raycluster_wait", "run_lock", "superset_database", "trino_query"))
 
 
 def _same_python(action, task_vars):

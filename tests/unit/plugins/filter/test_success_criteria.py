@@ -24,7 +24,8 @@ REPORT = {
                     "lineage": "not reachable: Service dp/datahub-datahub-gms not found"},
         "doris": {"fe_check": {"fe_alive": 1, "be_alive": 2, "reach": "via url http://127.0.0.1:8030"},
                   "sql_round_trip": "lakehouse_check_1a2b3c4d.lakehouse_check: 3 rows written, 3 read back, dropped, "
-                                    "via url http://127.0.0.1:8030"},
+                                    "via url http://127.0.0.1:8030",
+                  "superset": "Doris OLAP id 3 via service proxy data-platform/superset:8088 (created)"},
         "ray": {"workers": {"ready": 2, "required": 2},
                 "autoscaling": {"enabled": True, "container": True, "within_bounds": False},
                 "ml_workflow": "run 9a1 metric sum_of_squares=285.0 logged by Ray job lakehouse-ml-workflow-0a1 read "
@@ -57,7 +58,8 @@ def test_each_criterion_is_judged_with_its_evidence():
     assert evidence["Doris FE responding to queries"].endswith("3 rows written, 3 read back, dropped, via url "
                                                                "http://127.0.0.1:8030")
     assert evidence["Kubeflow pipelines functional"] == "nothing recorded (validations.kubeflow.pipeline_run)"
-    assert evidence["Doris connected to Superset"] == "the Superset connection is not made by this collection yet"
+    assert states["Doris connected to Superset"] == "met"
+    assert evidence["Doris connected to Superset"].startswith("Doris OLAP id 3 via service proxy")
     assert '"container": true' in evidence["Ray workers auto-scaling"]
     assert states["Complete ML workflow tested"] == "met"
     assert evidence["Complete ML workflow tested"].startswith("run 9a1 metric sum_of_squares=285.0 logged by Ray job")
@@ -74,6 +76,15 @@ def test_a_round_trip_that_did_not_run_is_not_checked():
     rows = success_criteria(CATALOG["phase3"]["success_criteria"], report)
     row = [r for r in rows if r["criterion"] == "Doris FE responding to queries"][0]
     assert (row["state"], row["evidence"]) == ("not checked", not_run)
+
+
+def test_a_superset_that_is_not_configured_or_not_reached_is_not_checked():
+    for record in ("not configured (doris_superset_service and doris_superset_url are empty; Superset is not part "
+                   "of this collection)", "not reachable: Service dp/superset not found (GET /login/ via ...)"):
+        report = dict(REPORT, validations=dict(REPORT["validations"], doris={"superset": record}))
+        rows = dict((row["criterion"], row) for row in success_criteria(CATALOG["phase3"]["success_criteria"], report))
+        assert (rows["Doris connected to Superset"]["state"], rows["Doris connected to Superset"]["evidence"]) == (
+            "not checked", record)
 
 
 def test_a_failed_run_or_pending_pods_do_not_meet_the_pods_criterion():
