@@ -21,7 +21,6 @@ per pod and container (``PUT /_test/exec-backends/<ns>/<pod>/<container>``). Pin
 import base64
 import json
 import os
-import socket
 import ssl
 import uuid
 
@@ -183,8 +182,8 @@ def test_exec_refusals_and_protocol_negotiation_answer_like_kube_apiserver(kube_
 
 def _token_kubeconfig(kube_api, tmp_path, namespace, account):
     token = "exec-%s" % uuid.uuid4().hex
-    status, answer, _headers = kube_api.request("POST", "/_test/tokens", {"token": token, "namespace": namespace,
-                                                                         "serviceAccount": account})
+    status, answer, _headers = kube_api.request("POST", "/_test/tokens",
+                                                {"token": token, "namespace": namespace, "serviceAccount": account})
     assert status == 201, answer
     return write_kubeconfig(str(tmp_path / ("%s.kubeconfig" % account)), kube_api.url, token=token)
 
@@ -316,8 +315,8 @@ def _validations(tmp_path, kube_api, ns, other):
                                     "envFrom": [{"secretRef": {"name": "stale-auth"}}]}], stale)
     # The stand-ins' "servers": the broker's topics, the database's credentials (what it was initialised with).
     broker, database = tmp_path / "broker.json", tmp_path / "database.json"
-    broker.write_text(json.dumps({"listeners": ["localhost:9092"], "topics": ["DataHubUsageEvent_v1", "MetadataChangeLog_Versioned_v1",
-                                                                            "__consumer_offsets"]}))
+    topics = ["DataHubUsageEvent_v1", "MetadataChangeLog_Versioned_v1", "__consumer_offsets"]
+    broker.write_text(json.dumps({"listeners": ["localhost:9092"], "topics": topics}))
     database.write_text(json.dumps({"address": "localhost:7687", "user": "neo4j", "password": password}))
     for pod in ("kafka-controller-0", "kafka-controller-1"):
         _backend(kube_api, ns, pod, "kafka", STANDINS, {"KAFKA_STANDIN_BROKER": str(broker)})
@@ -379,9 +378,8 @@ def test_check_mode_runs_no_exec(tmp_path, kube_api, kube_namespace):
     _pod(kube_api, ns, "kafka-controller-0", [{"name": "kafka", "image": "x"}], kafka_labels)
     _backend(kube_api, ns, "kafka-controller-0", "kafka", STANDINS)
     kube_api.reset_counts()
-    run = run_playbook(tmp_path, [_role("kafka"), _role("neo4j")], extra_vars={"platform_mode": "apply",
-                                                                              "platform_namespace": ns},
-                       env=kube_api.env, check=True)
+    run = run_playbook(tmp_path, [_role("kafka"), _role("neo4j")],
+                       extra_vars={"platform_mode": "apply", "platform_namespace": ns}, env=kube_api.env, check=True)
     assert run.returncode == 0, run
     assert "kafka: apply mode, check mode; validation runs in apply mode." in run.output
     assert kube_api.request_counts().count(subresource="exec") == 0

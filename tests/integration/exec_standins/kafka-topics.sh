@@ -1,4 +1,8 @@
-#!/usr/bin/env python3
+#!/bin/sh
+# A sh/Python polyglot (sh runs the next line, Python reads it as a string): python3 runs the rest.
+"true" '''\'
+exec python3 "$0" "$@"
+'''
 """Stand-in for Kafka 4.0's bin/kafka-topics.sh (org.apache.kafka.tools.TopicCommand), for pod exec tests.
 
 No Kafka broker runs here. The "broker" is a JSON file named by $KAFKA_STANDIN_BROKER:
