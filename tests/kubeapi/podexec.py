@@ -39,6 +39,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 
 from . import errors
 
@@ -281,11 +282,16 @@ class _Session:
         self.want_stdin, self.want_stdout, self.want_stderr = stdin, stdout, stderr
         self._send_lock = threading.Lock()
         self._closed = threading.Event()  # the client's close frame arrived or the connection broke
+        self._close_sent = False
         self.process = None
         self.container_env = {}
 
     # frames
     def _send_frame(self, opcode, payload):
+        if opcode == _OP_CLOSE:
+            if self._close_sent:
+                return  # RFC 6455 5.5.1: one close frame per side
+            self._close_sent = True
         header = bytes([0x80 | opcode])
         length = len(payload)
         if length < 126:
@@ -436,12 +442,14 @@ class _Session:
                  threading.Thread(target=self._pump, args=(self.process.stderr, STDERR, self.want_stderr), daemon=True)]
         for pump in pumps:
             pump.start()
-        timeout = float(self.backend["timeout"])
-        try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._kill()
-            code = self.process.wait()
+        deadline = time.monotonic() + float(self.backend["timeout"])
+        while True:
+            try:
+                code = self.process.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if self._closed.is_set() or time.monotonic() > deadline:  # the client went away, or too long
+                    self._kill()
         for pump in pumps:
             pump.join(timeout=5)
         if code < 0:  # killed by a signal: a container runtime reports 128 + n
