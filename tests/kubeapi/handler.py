@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import errors, faults, serviceproxy
+from . import errors, faults, podexec, serviceproxy
 from .api import WriteOptions
 from . import protobuf
 from . import rbac
@@ -128,11 +128,15 @@ class KubeAPIHandler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith("/_test/service-backends"):
                 return serviceproxy.serve_registration(self, url.path, raw)
+            if url.path.startswith("/_test/exec-backends"):
+                return podexec.serve_registration(self, url.path, raw)
             if url.path.startswith("/_test/"):
                 return self._test_endpoint(url.path, raw)
             self._authorizer().check(self.headers.get("Authorization"), self.command, url.path, self.query)
             if serviceproxy.is_proxy_path(url.path):
                 return serviceproxy.serve(self, url, raw)
+            if podexec.is_exec_path(url.path):
+                return podexec.serve(self, url)
             request = self._route_resource(url.path)
             if request is None:
                 return self._discovery(url.path)

@@ -14,6 +14,7 @@ from .counters import RequestCounters, RequestCounts
 from .errors import ApiError
 from .handler import KubeAPIHandler
 from .rbac import Authorizer
+from .podexec import ExecBackends
 from .serviceproxy import ServiceBackends
 
 # libyaml's loader when available: the reference CRDs are ~2.5 MB of YAML.
@@ -70,6 +71,7 @@ class KubeAPIServer:
         faults.install(self._httpd)
         self._httpd.authorizer = Authorizer(self.api)
         self._httpd.service_backends = ServiceBackends()  # real local servers behind Services (serviceproxy)
+        self._httpd.exec_backends = ExecBackends()  # local commands standing in for containers (podexec)
         self._thread = None
         self._bootstrap(namespaces, crd_dirs)
 
