@@ -585,6 +585,61 @@ class MySQLRunner(object):
             self.connection = None
 
 
+# The FE image's mysql client, as the runbook ran it (kubectl exec doris-fe-0 -- mysql -h 127.0.0.1 -P 9030 -u root
+# -e "SHOW FRONTENDS"): the password is read from stdin into MYSQL_PWD (never in the command, which the API server
+# logs); --batch prints tab-separated rows under a header line (nothing at all for an empty result).
+EXEC_SCRIPT = 'IFS= read -r MYSQL_PWD; export MYSQL_PWD; exec mysql -h 127.0.0.1 -P "$1" -u "$2" --batch -e "$3"'
+_BATCH_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "0": "\0"}
+_AUTH_REFUSED = ("ERROR 1045", "Access denied")
+
+
+def _unescape_batch(value):
+    if value == "NULL":
+        return None
+    out, chars = [], iter(value)
+    for char in chars:
+        if char == "\\":
+            nxt = next(chars, "")
+            out.append(_BATCH_ESCAPES.get(nxt, "\\" + nxt))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def parse_batch_output(text):
+    """``mysql --batch`` output -> SqlResult: a header line and tab-separated rows, or nothing (no result set or
+    an empty one: both read as no rows)."""
+    lines = [line for line in (text or "").split("\n") if line != ""]
+    if not lines:
+        return SqlResult("result_set", [], [])
+    columns = lines[0].split("\t")
+    return SqlResult("result_set", columns, [[_unescape_batch(v) for v in line.split("\t")] for line in lines[1:]])
+
+
+class ExecSqlRunner(object):
+    """Statements through the FE container's mysql client, over pod exec. ``run(argv, stdin)`` returns an
+    object with rc, stdout, stderr (module_utils.pod_exec.run bound to the pod) or raises ``unreachable_errors``."""
+
+    def __init__(self, run, user, password, port, via, unreachable_errors=()):
+        self.run, self.user, self.password, self.port, self.via = run, user, password, port, via
+        self.unreachable_errors = tuple(unreachable_errors)
+
+    def execute(self, statement):
+        command = ["sh", "-c", EXEC_SCRIPT, "doris-sql", str(self.port), self.user, statement]
+        try:
+            result = self.run(command, (self.password or "") + "\n")
+        except self.unreachable_errors as exc:  # service_proxy.Unreachable: "not reachable: <why>"
+            raise DorisUnreachable("%s (%s via %s)" % (exc, statement, self.via))
+        if result.rc != 0:
+            answer = _excerpt(result.stderr or result.stdout or result.message or "(no output)")
+            error = DorisAuthError if any(mark in (result.stderr or "") for mark in _AUTH_REFUSED) else DorisQueryError
+            raise error("%s via %s exited %s: %s" % (statement, self.via, result.rc, answer))
+        return parse_batch_output(result.stdout)
+
+    def close(self):
+        pass
+
+
 def read_membership_via(runner, frontends_sql=SHOW_FRONTENDS, backends_sql=SHOW_BACKENDS):
     """SHOW FRONTENDS + SHOW BACKENDS through a runner -> ``membership()``."""
     frontends = runner.execute(frontends_sql).dicts()

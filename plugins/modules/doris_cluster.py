@@ -205,14 +205,21 @@ options:
         until the alive FE, BE and CN counts equal their replicas, then the round trip.
       - "O(fe_check.url) set - the same statements through Doris' SQL HTTP API at that URL
         (C(POST /api/query/default_cluster/information_schema) with a JSON body C({\"stmt\": ...}) and HTTP basic auth)."
-      - Neither (the default) - through the Kubernetes API server's service proxy to the FE Service's HTTP port
+      - Neither, with O(fe_check.way=exec) (the default) - the runbook's own way, the FE container's C(mysql) client
+        through the Kubernetes API server's pod exec (C(mysql -h 127.0.0.1 -P <port> -u <user> --batch -e <statement>)
+        in a Running pod labelled C(app.doris.ownerreference/name=<name>-fe), container O(fe_check.container)), one
+        exec per statement. The password goes in on the command's stdin (into C(MYSQL_PWD)), never in the command,
+        which the API server logs. Needs C(get) and C(create) on C(pods/exec) in O(namespace).
+      - Neither, with O(fe_check.way=proxy) - through the API server's service proxy to the FE Service's HTTP port
         (O(fe_check.http_port)), C(GET /api/health), until the FE reports as many online backends as the BE and
         CN replicas. The SQL round trip cannot go this way - kube-apiserver removes the C(Authorization) header of
         every request it proxies (kubernetes/kubernetes#38775), so the FE never sees the Doris credentials - and
         RV(round_trip) says so (C(ran=false)) instead of being skipped silently.
       - What is hand-written here and why - the SQL HTTP API has no Python client; the request and answer follow
         fe-core's C(StmtExecutionAction) and C(StatementSubmitter) (every answer is HTTP 200, the outcome is in
-        C(code), C(msg) and C(data)). The MySQL way uses pymysql, the client of Doris' MySQL protocol.
+        C(code), C(msg) and C(data)). The MySQL way uses pymysql, the client of Doris' MySQL protocol. The exec way
+        uses the kubernetes client's C(kubernetes.stream) as M(kubernetes.core.k8s_exec) does (that is a module,
+        not a library, and this probe runs several statements in one task).
       - Not done in check mode, nor when O(wait=false).
     type: dict
     suboptions:
@@ -222,7 +229,7 @@ options:
             C(<name>-fe-service.<namespace>.svc) resolves only where the controller runs inside the cluster.
         type: str
       port:
-        description: FE query (MySQL protocol) port, with O(fe_check.host).
+        description: FE query (MySQL protocol) port, with O(fe_check.host) and O(fe_check.way=exec).
         type: int
         default: 9030
       url:
@@ -235,8 +242,21 @@ options:
         description: Verify the TLS certificate of an V(https) O(fe_check.url).
         type: bool
         default: true
+      way:
+        description: The way in when neither O(fe_check.host) nor O(fe_check.url) is set (see above).
+        type: str
+        choices: [exec, proxy]
+        default: exec
+      container:
+        description: The FE pod's container for O(fe_check.way=exec) (doris-operator names it V(fe)).
+        type: str
+        default: fe
+      exec_timeout:
+        description: Seconds one statement may take over pod exec.
+        type: int
+        default: 60
       http_port:
-        description: FE Service port of the FE's HTTP server for the default way (the operator names it C(http-port)).
+        description: FE Service port of the FE's HTTP server for O(fe_check.way=proxy) (the operator names it C(http-port)).
         type: int
         default: 8030
       service:
@@ -266,7 +286,8 @@ options:
             table (C(DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1), C(replication_num) = min(alive backends, 3)),
             insert 3 rows, read them back, then C(DROP DATABASE ... FORCE), also when a step failed. A probe - it
             leaves nothing behind and does not count as a change.
-          - Runs with O(fe_check.host) or O(fe_check.url); the default way reports why it cannot (see above).
+          - Runs with O(fe_check.host), O(fe_check.url) and O(fe_check.way=exec); O(fe_check.way=proxy) reports why
+            it cannot (see above).
         type: bool
         default: true
       database_prefix:
@@ -500,7 +521,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.lakehouse.platform.plugins.module_utils import doris
+from ansible_collections.lakehouse.platform.plugins.module_utils import doris, pod_exec
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import (
     KindNotFound,
     KubeClient,
@@ -557,6 +578,9 @@ def argument_spec():
                 connect_timeout=dict(type="int", default=10),
                 url=dict(type="str"),
                 url_validate_certs=dict(type="bool", default=True),
+                way=dict(type="str", choices=["exec", "proxy"], default="exec"),
+                container=dict(type="str", default="fe"),
+                exec_timeout=dict(type="int", default=60),
                 http_port=dict(type="int", default=doris.FE_HTTP_PORT),
                 service=dict(type="str"),
                 round_trip=dict(type="bool", default=True),
@@ -596,6 +620,8 @@ def check_params(params):
         if check["connect_timeout"] <= 0:
             raise doris.DorisSpecError("fe_check.connect_timeout must be 1 or more seconds, got %d"
                                        % check["connect_timeout"])
+        if check["exec_timeout"] <= 0:
+            raise doris.DorisSpecError("fe_check.exec_timeout must be 1 or more seconds, got %d" % check["exec_timeout"])
         doris.round_trip_database(check["database_prefix"])  # raises naming fe_check.database_prefix
 
 
@@ -698,6 +724,18 @@ def check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, w
     return counts
 
 
+def fe_pod(module, client, obj):
+    """The first Running FE pod (by name) of the cluster, for pod exec; raises DorisUnreachable without one."""
+    namespace = module.params["namespace"]
+    selector = "app.doris.ownerreference/name=%s-fe" % obj["metadata"]["name"]
+    pods = sorted((p for p in client.list("v1", "Pod", namespace, label_selector=selector)
+                   if (p.get("status") or {}).get("phase") == "Running"), key=lambda p: p["metadata"]["name"])
+    if not pods:
+        raise doris.DorisUnreachable("not reachable: no Running pod labelled %s in namespace %s (pod exec)"
+                                     % (selector, namespace))
+    return pods[0]["metadata"]["name"]
+
+
 def check_health_via_proxy(module, client, obj, timeout):
     """Default way: GET /api/health through the service proxy until every backend is online."""
     check, namespace = module.params["fe_check"], module.params["namespace"]
@@ -749,14 +787,30 @@ def run_fe_check(module, client, obj, timeout):
             runner = doris.HttpSqlRunner(send, connection["user"], connection["password"], "url " + url, (Unreachable,))
             module.no_log_values.add(runner.token)
             return runner
+    elif check["way"] == "exec":
+        where = None
+
+        def runner_factory():
+            pod = fe_pod(module, client, obj)  # raises DorisUnreachable: no Running FE pod
+            via = pod_exec.describe(module.params["namespace"], pod, check["container"])
+
+            def run(command, stdin):
+                return pod_exec.run(client, module.params["namespace"], pod, check["container"], command, stdin,
+                                    timeout=check["exec_timeout"])
+            return doris.ExecSqlRunner(run, connection["user"], connection["password"], check["port"], via,
+                                       (Unreachable,))
     else:
         reach = None
     try:
+        if check["way"] == "exec" and runner_factory is not None and where is None:
+            probe = runner_factory()
+            where = probe.via
+            reach = "via " + probe.via
         if runner_factory is None:
             fe_result = check_health_via_proxy(module, client, obj, timeout)
             why = ("Doris' SQL HTTP API needs the Doris password in the Authorization header, which the Kubernetes API "
-                   "server removes from every request it proxies (kubernetes/kubernetes#38775); give fe_check.url or "
-                   "fe_check.host for the round trip")
+                   "server removes from every request it proxies (kubernetes/kubernetes#38775); the default "
+                   "fe_check.way=exec, fe_check.url or fe_check.host run the round trip")
             return {"fe_check": fe_result, "round_trip": {"ran": False, "why": "not run: " + why,
                                                           "reach": fe_result["reach"]}}
         counts = check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where)

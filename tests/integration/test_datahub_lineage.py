@@ -112,7 +112,7 @@ def test_the_role_emits_reads_back_and_deletes_a_test_dataset_through_the_proxy(
 def test_failing_gms_answers_name_the_request_and_check_mode_sends_nothing(tmp_path, kube_api, kube_namespace, gms):
     """One stand-in per failure (each its own GMS Service), so the probes run back to back in one playbook."""
     ns = kube_namespace
-    failing, no_index, authed, quiet = (DataHubGmsStandIn().start() for _ in range(4))
+    failing, no_index, authed, quiet = (DataHubGmsStandIn().start() for _index in range(4))
     kafka_down = "java.lang.RuntimeException: Failed to produce MetadataChangeLog to Kafka topic MetadataChangeLog_Versioned_v1"
     failing.state.faults = {"ingest_error": {"status": 500, "message": kafka_down}}
     no_index.state.faults = {"graph_indexing": False}  # the MAE consumer is down: aspects stored, no graph edge

@@ -14,7 +14,9 @@ the suite's REAL MariaDB, registered as the FE Service's backend in the Kubernet
   Service), rows that are not read back (the database is dropped anyway); check mode sends nothing.
 """
 import base64
+import os
 import secrets
+import sys
 
 import pytest
 
@@ -27,6 +29,8 @@ CLUSTER = "doris-cluster"
 FE_SERVICE = CLUSTER + "-fe-service"
 USER = "doris_rt"
 PREFIX = "lakehouse_check"
+FE_POD = CLUSTER + "-fe-0"
+STANDIN_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "doris_fe_standin", "bin")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,8 @@ def fe_standin(mariadb):
     mariadb.execute("GRANT ALL PRIVILEGES ON `%s\\_%%`.* TO `%s`@'127.0.0.1'" % (PREFIX.replace("_", "\\_"), USER))
     standin = DorisFEStandIn(mariadb.host, mariadb.port).start()
     try:
-        yield {"standin": standin, "password": password, "url": "http://127.0.0.1:%d" % standin.port}
+        yield {"standin": standin, "password": password, "url": "http://127.0.0.1:%d" % standin.port,
+               "mariadb": mariadb}
     finally:
         standin.stop()
 
@@ -78,16 +83,27 @@ def doris_ns(kube_api, kube_namespace, fe_standin):
              content_type="application/merge-patch+json")
     _request(kube_api, "POST", "/api/v1/namespaces/%s/services" % ns, {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": FE_SERVICE},
-        "spec": {"selector": {"app": FE_SERVICE}, "ports": [{"name": "http-port", "port": 8030},
-                                                             {"name": "query-port", "port": 9030}]}})
+        "spec": {"selector": {"app": FE_SERVICE},
+                 "ports": [{"name": "http-port", "port": 8030}, {"name": "query-port", "port": 9030}]}})
     _request(kube_api, "PUT", "/_test/service-backends/%s/%s/8030" % (ns, FE_SERVICE),
              {"target": "127.0.0.1:%d" % fe_standin["standin"].port})
+    # The FE pod (labelled as doris-operator labels it) whose container's mysql client the exec way runs.
+    _request(kube_api, "POST", "/api/v1/namespaces/%s/pods" % ns, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": FE_POD, "labels": {
+            "app.doris.ownerreference/name": CLUSTER + "-fe", "app.kubernetes.io/component": "fe"}},
+        "spec": {"nodeName": "node-a", "containers": [{"name": "fe", "image": "apache/doris:fe-3.0.8"}]}})
+    _request(kube_api, "PATCH", "/api/v1/namespaces/%s/pods/%s/status" % (ns, FE_POD),
+             {"status": {"phase": "Running", "podIP": "10.244.1.7"}}, content_type="application/merge-patch+json")
+    _request(kube_api, "PUT", "/_test/exec-backends/%s/%s/fe" % (ns, FE_POD), {
+        "path": STANDIN_BIN, "timeout": 60, "env": {
+            "DORIS_STANDIN_PYTHON": sys.executable,
+            "DORIS_STANDIN_MARIADB": "%s:%s" % (fe_standin["mariadb"].host, fe_standin["mariadb"].port)}})
     return ns
 
 
 def _validate(ns, **variables):
-    return {"name": "Validate doris", "ansible.builtin.include_role": {"name": "lakehouse.platform.doris",
-                                                                      "tasks_from": "validate"},
+    return {"name": "Validate doris",
+            "ansible.builtin.include_role": {"name": "lakehouse.platform.doris", "tasks_from": "validate"},
             "vars": dict({"platform_mode": "apply", "doris_namespace": ns, "doris_wait_timeout": 10}, **variables)}
 
 
@@ -105,8 +121,9 @@ def test_round_trip_through_the_sql_api_and_the_default_way_through_the_proxy(
     del standin.requests[:]
     kube_api.reset_counts()
     run = run_playbook(tmp_path, [_validate(doris_ns, doris_fe_sql_url=fe_standin["url"]), _keep("by_url"),
-                                  _validate(doris_ns), _keep("by_proxy")],
-                       env=kube_api.env, results=["by_url", "by_proxy"])
+                                  _validate(doris_ns, doris_fe_check_way="proxy"), _keep("by_proxy"),
+                                  _validate(doris_ns), _keep("by_exec")],
+                       env=kube_api.env, results=["by_url", "by_proxy", "by_exec"])
     assert run.returncode == 0, run
     assert run.changed_tasks() == [], run.changed_tasks()  # the probe leaves nothing behind: changed=false
 
@@ -139,6 +156,19 @@ def test_round_trip_through_the_sql_api_and_the_default_way_through_the_proxy(
         % (doris_ns, FE_SERVICE), {"stmt": "SHOW FRONTENDS"},
         headers={"Authorization": "Basic " + base64.b64encode(b"doris_rt:x").decode()})
     assert (status, answer["code"], answer["data"]) == (200, 401, "Cookie is invalid")
+
+    # The default way: the FE container's mysql client through pod exec (the runbook's kubectl exec), one exec per
+    # statement, the password on stdin: the same round trip, on MariaDB through the real mysql client.
+    by_exec = run.results["by_exec"]
+    via = "via pod exec %s/%s (container fe)" % (doris_ns, FE_POD)
+    trip = by_exec["sql_round_trip"]
+    assert trip.startswith(PREFIX + "_") and trip.endswith(
+        ".lakehouse_check: 3 rows written, 3 read back, dropped, " + via), trip
+    assert trip.split(".")[0] not in _databases(mariadb)
+    assert by_exec["fe_check"]["fe_alive"] == 2 and by_exec["fe_check"]["be_alive"] == 2
+    assert by_exec["fe_check"]["reach"] == via
+    # SHOW FRONTENDS, SHOW BACKENDS and the six statements of the round trip
+    assert kube_api.request_counts().count(verb="get", subresource="exec") == 8
 
 
 def test_the_direct_mysql_way_runs_the_same_round_trip_on_mariadb(fe_standin, mariadb):
@@ -179,7 +209,7 @@ def test_failures_name_doris_the_statement_and_the_answer_and_check_mode_sends_n
             "url": "%s/_test/service-backends/%s/%s/8030" % (kube_api.url, doris_ns, FE_SERVICE), "method": "PUT",
             "body_format": "json", "body": {"target": "127.0.0.1:%d" % closed}, "validate_certs": False,
             "headers": {"Authorization": "Bearer kubeapi-test-token"}}},
-        _module(doris_ns, "fe_down", fail_unreachable=False),
+        _module(doris_ns, "fe_down", way="proxy", fail_unreachable=False),
     ]
     del standin.requests[:]
     standin.faults["drop_inserts"] = True
@@ -206,9 +236,28 @@ def test_failures_name_doris_the_statement_and_the_answer_and_check_mode_sends_n
     assert reach.endswith("(GET /api/health via service proxy %s/%s:8030)" % (doris_ns, FE_SERVICE))
     assert "[WARNING]: doris: not reachable" in run.output
 
+    # The exec way: MariaDB's refusal through the real mysql client in the "FE container", named with the statement;
+    # no Running FE pod is not reachable, recorded with a warning.
+    run = run_playbook(tmp_path, [_module(doris_ns, "exec_wrong", password_secret="doris-wrong")], env=kube_api.env,
+                       results=["exec_wrong"])
+    refused = run.results["exec_wrong"]
+    assert refused["failed"] and refused["msg"].startswith(
+        "doris: SHOW FRONTENDS via pod exec %s/%s (container fe) exited 1: ERROR 1045 (28000): Access denied for user "
+        "'%s'@" % (doris_ns, FE_POD, USER)), refused["msg"]
+    assert "wrong-" not in run.output
+    _request(kube_api, "PATCH", "/api/v1/namespaces/%s/pods/%s/status" % (doris_ns, FE_POD),
+             {"status": {"phase": "Pending"}}, content_type="application/merge-patch+json")
+    run = run_playbook(tmp_path, [_module(doris_ns, "no_pod", fail_unreachable=False)], env=kube_api.env,
+                       results=["no_pod"])
+    assert run.results["no_pod"]["fe_check"]["reach"] == (
+        "not reachable: no Running pod labelled app.doris.ownerreference/name=%s-fe in namespace %s (pod exec)"
+        % (CLUSTER, doris_ns)), run.results["no_pod"]
+    assert "[WARNING]: doris: not reachable: no Running pod" in run.output
+
     del standin.requests[:]
     kube_api.reset_counts()
-    run = run_playbook(tmp_path, [_validate(doris_ns, doris_fe_sql_url=fe_standin["url"])], env=kube_api.env,
-                       check=True)
+    run = run_playbook(tmp_path, [_validate(doris_ns, doris_fe_sql_url=fe_standin["url"]), _validate(doris_ns)],
+                       env=kube_api.env, check=True)
     assert run.returncode == 0, run
     assert standin.requests == [] and kube_api.request_counts().count(subresource="proxy") == 0
+    assert kube_api.request_counts().count(subresource="exec") == 0

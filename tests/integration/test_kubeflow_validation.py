@@ -46,8 +46,8 @@ def kfp():
 def _ml_pipeline_service(kube_api, namespace, port):
     status, body, _headers = kube_api.request("POST", "/api/v1/namespaces/%s/services" % namespace, {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "ml-pipeline"},
-        "spec": {"selector": {"app": "ml-pipeline"}, "ports": [{"name": "http", "port": 8888},
-                                                                 {"name": "grpc", "port": 8887}]}})
+        "spec": {"selector": {"app": "ml-pipeline"},
+                 "ports": [{"name": "http", "port": 8888}, {"name": "grpc", "port": 8887}]}})
     assert status == 201, body
     status, body, _headers = kube_api.request("PUT", "/_test/service-backends/%s/ml-pipeline/8888" % namespace,
                                               {"target": "127.0.0.1:%d" % port})

@@ -326,8 +326,8 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
     # The ML workflow: a Ray job computed 0+1+4+...+81 with Ray tasks and logged it to MLflow; the run was read
     # back through the proxy, then deleted with the experiment the job created.
     workflow = records["ray_record"]["ml_workflow"]
-    prefix, _, rest = workflow.partition(" metric sum_of_squares=285.0 logged by Ray job ")
-    workflow_job, _, reach = rest.partition(" read back ")
+    prefix, _sep, rest = workflow.partition(" metric sum_of_squares=285.0 logged by Ray job ")
+    workflow_job, _sep, reach = rest.partition(" read back ")
     assert prefix.startswith("run ") and reach == via_mlflow, workflow
     workflow_run = prefix[len("run "):]
     assert workflow_job.startswith("lakehouse-ml-workflow-") and workflow_job != job_id, workflow

@@ -95,7 +95,7 @@ class Superset:
             with urllib.request.urlopen(request, timeout=60) as answer:
                 return json.load(answer), answer.headers.get("Set-Cookie", "").split(";")[0]
         login = {"username": ADMIN[0], "password": ADMIN[1], "provider": "db"}
-        token, _ = call("POST", "/api/v1/security/login", login, {})
+        token, _headers = call("POST", "/api/v1/security/login", login, {})
         auth = {"Authorization": "Bearer " + token["access_token"]}
         csrf, cookie = call("GET", "/api/v1/security/csrf_token/", None, auth)
         return call(method, path, body, dict(auth, **{"X-CSRFToken": csrf["result"], "Cookie": cookie}))[0]

@@ -149,9 +149,9 @@ class DorisFEStandIn:
                                          connect_timeout=5, autocommit=True)
         except pymysql.err.OperationalError as exc:
             if exc.args and exc.args[0] == 1045:  # checkPassword: ErrorCode.ERR_ACCESS_DENIED_ERROR
+                used = "YES" if password else "NO"
                 return _body(401, "Unauthorized",
-                             "Access denied for user '%s@%s' (using password: %s)" % (user, remote_ip,
-                                                                                     "YES" if password else "NO"))
+                             "Access denied for user '%s@%s' (using password: %s)" % (user, remote_ip, used))
             return _body(1, "Error", "Failed to execute sql: java.sql.SQLException: %s" % exc.args[-1])
         try:
             return self._run(connection, statement)

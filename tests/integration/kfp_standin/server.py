@@ -98,13 +98,13 @@ class KfpStandIn:
             ("GET", r"/healthz", lambda: {"commit_sha": "stand-in", "tag_name": "2.4.0", "multi_user": False}),
             ("POST", r"/pipelines/upload", lambda: self.upload(query, content_type, raw)),
             ("GET", r"/pipelines/names/(?P<name>[^/]+)", lambda name: self.pipeline_by_name(name, query)),
-            ("GET", r"/pipelines/(?P<pid>[^/]+)/versions", lambda pid: self.list_versions(pid)),
-            ("DELETE", r"/pipelines/(?P<pid>[^/]+)/versions/(?P<vid>[^/]+)", lambda pid, vid: self.delete_version(pid, vid)),
-            ("GET", r"/pipelines/(?P<pid>[^/]+)", lambda pid: self._pipeline(pid)),
-            ("DELETE", r"/pipelines/(?P<pid>[^/]+)", lambda pid: self.delete_pipeline(pid)),
+            ("GET", r"/pipelines/(?P<pid>[^/]+)/versions", self.list_versions),
+            ("DELETE", r"/pipelines/(?P<pid>[^/]+)/versions/(?P<vid>[^/]+)", self.delete_version),
+            ("GET", r"/pipelines/(?P<pid>[^/]+)", self._pipeline),
+            ("DELETE", r"/pipelines/(?P<pid>[^/]+)", self.delete_pipeline),
             ("POST", r"/runs", lambda: self.create_run(raw)),
-            ("GET", r"/runs/(?P<rid>[^/]+)", lambda rid: self.get_run(rid)),
-            ("DELETE", r"/runs/(?P<rid>[^/]+)", lambda rid: self.delete_run(rid)),
+            ("GET", r"/runs/(?P<rid>[^/]+)", self.get_run),
+            ("DELETE", r"/runs/(?P<rid>[^/]+)", self.delete_run),
         ]
         if not path.startswith(BASE + "/"):
             return 404, {"error": "Not Found", "code": NOT_FOUND, "message": "Not Found", "details": []}

@@ -62,7 +62,7 @@ def dataset_key(urn):
         return None
     inner = urn[len("urn:li:dataset:("):-1]
     platform, rest = inner.split(",", 1) if "," in inner else (inner, "")
-    name, _, origin = rest.rpartition(",")
+    name, _sep, origin = rest.rpartition(",")
     if not platform.startswith("urn:li:dataPlatform:") or not name or not origin:
         return None
     return {"platform": platform, "name": name, "origin": origin}

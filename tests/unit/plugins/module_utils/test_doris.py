@@ -371,3 +371,56 @@ def test_a_database_prefix_that_is_no_identifier_is_refused():
     with pytest.raises(doris.DorisSpecError) as err:
         doris.round_trip_database("bad-prefix")
     assert "fe_check.database_prefix 'bad-prefix'" in str(err.value)
+
+
+# ------------------------------------------------------------------ the exec way: the FE container's mysql client
+
+class _Exec(object):
+    def __init__(self, rc=0, stdout="", stderr=""):
+        self.rc, self.stdout, self.stderr, self.message = rc, stdout, stderr, ""
+
+
+def test_batch_output_is_read_as_the_mysql_client_prints_it():
+    result = doris.parse_batch_output("Name\tAlive\tErrMsg\nfe-0\ttrue\tNULL\nfe-1\tfalse\tline\\none\\ttab\\\\\n")
+    assert result.columns == ["Name", "Alive", "ErrMsg"]
+    assert result.rows == [["fe-0", "true", None], ["fe-1", "false", "line\none\ttab\\"]]
+    assert doris.parse_batch_output("").rows == [] and doris.parse_batch_output("\n").columns == []
+
+
+def test_the_exec_runner_sends_the_password_on_stdin_never_in_the_command():
+    sent = []
+
+    def run(command, stdin):
+        sent.append((command, stdin))
+        return _Exec(stdout="id\tname\n1\tlakehouse\n")
+
+    runner = doris.ExecSqlRunner(run, "root", "s3cret", 9030, "pod exec ns/fe-0 (container fe)")
+    assert runner.execute("SELECT id, name FROM t").rows == [["1", "lakehouse"]]
+    (command, stdin), = sent
+    assert command[:3] == ["sh", "-c", doris.EXEC_SCRIPT] and command[3:] == ["doris-sql", "9030", "root",
+                                                                              "SELECT id, name FROM t"]
+    assert stdin == "s3cret\n" and not any("s3cret" in part for part in command)
+
+
+def test_the_exec_runner_names_the_statement_the_way_and_the_answer():
+    refused = doris.ExecSqlRunner(lambda c, s: _Exec(1, "", "ERROR 1045 (28000): Access denied for user 'root'@'x'\n"),
+                                  "root", "x", 9030, "pod exec ns/fe-0 (container fe)")
+    with pytest.raises(doris.DorisAuthError) as err:
+        refused.execute("SHOW FRONTENDS")
+    assert str(err.value) == ("SHOW FRONTENDS via pod exec ns/fe-0 (container fe) exited 1: ERROR 1045 (28000): "
+                              "Access denied for user 'root'@'x'")
+    failing = doris.ExecSqlRunner(lambda c, s: _Exec(1, "", "ERROR 1105 (HY000): errCode = 2, detailMessage = x\n"),
+                                  "root", "x", 9030, "pod exec ns/fe-0 (container fe)")
+    with pytest.raises(doris.DorisQueryError) as err:
+        failing.execute("CREATE DATABASE d")
+    assert not isinstance(err.value, doris.DorisAuthError) and "CREATE DATABASE d via pod exec" in str(err.value)
+
+    class Refused(Exception):
+        pass
+
+    def unreachable(command, stdin):
+        raise Refused("not reachable: pod exec ns/fe-0 (container fe): the API server answered 403 Forbidden")
+
+    gone = doris.ExecSqlRunner(unreachable, "root", "x", 9030, "pod exec ns/fe-0 (container fe)", (Refused,))
+    with pytest.raises(doris.DorisUnreachable, match=r"^not reachable: pod exec .*403 Forbidden \(SHOW BACKENDS via"):
+        gone.execute("SHOW BACKENDS")

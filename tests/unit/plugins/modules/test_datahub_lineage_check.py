@@ -2,7 +2,6 @@
 matches the documentation; the probe's steps against the GMS stand-in (in process, no Kubernetes) name the
 request and GMS's answer."""
 import ast
-import os
 
 import pytest
 import yaml
