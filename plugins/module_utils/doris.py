@@ -650,11 +650,12 @@ def read_membership_via(runner, frontends_sql=SHOW_FRONTENDS, backends_sql=SHOW_
 UNREACHABLE_GRACE = 10  # seconds a FE whose pods are Ready may stay unreached (endpoints catching up)
 
 
-def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep):
+def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep, unreachable_grace=UNREACHABLE_GRACE):
     """Call ``attempt()`` -> (value, done) until done or ``timeout``; returns the last (value, done).
 
     DorisQueryError is retried until the deadline, then raised; DorisAuthError is raised at once; DorisUnreachable
-    only within UNREACHABLE_GRACE (the caller waited for Ready pods first, so a FE not reached stays so).
+    only within ``unreachable_grace`` (the caller waited for Ready pods first, so a FE not reached stays so; pod exec
+    passes 0: a Running pod the API server cannot exec into does not become reachable by waiting).
     """
     started = clock()
     deadline = started + timeout
@@ -666,7 +667,7 @@ def poll(attempt, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep)
         except DorisAuthError:
             raise
         except DorisUnreachable:
-            if clock() >= min(deadline, started + UNREACHABLE_GRACE):
+            if clock() >= min(deadline, started + unreachable_grace):
                 raise
             value, done = None, False
         except DorisQueryError:

@@ -702,7 +702,8 @@ def not_alive_text(counts):
                      for n in counts["not_alive"])
 
 
-def check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where):
+def check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where,
+                         unreachable_grace=doris.UNREACHABLE_GRACE):
     """SHOW FRONTENDS / SHOW BACKENDS until the alive counts equal the replicas (MySQL: doris.check_fe)."""
     expected = expected_node_counts(obj)
     if connect_kwargs is not None:
@@ -716,7 +717,7 @@ def check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, w
                 runner.close()
             return (found, doris.expected_mismatches(found, expected)), not doris.expected_mismatches(found, expected)
 
-        (counts, mismatches), _done = doris.poll(attempt, timeout)
+        (counts, mismatches), _done = doris.poll(attempt, timeout, unreachable_grace=unreachable_grace)
     if mismatches:
         dead = not_alive_text(counts)
         module.fail_json(msg="Doris FE at %s reports %s%s" % (where, ", ".join(mismatches),
@@ -813,7 +814,8 @@ def run_fe_check(module, client, obj, timeout):
                    "fe_check.way=exec, fe_check.url or fe_check.host run the round trip")
             return {"fe_check": fe_result, "round_trip": {"ran": False, "why": "not run: " + why,
                                                           "reach": fe_result["reach"]}}
-        counts = check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where)
+        counts = check_membership_sql(module, obj, timeout, connect_kwargs, runner_factory, where,
+                                      0 if reach.startswith("via pod exec") else doris.UNREACHABLE_GRACE)
         counts["reach"] = reach
         result = {"fe_check": counts, "fe_alive": counts["fe_alive"], "be_alive": counts["be_alive"]}
         if not check["round_trip"]:

@@ -162,7 +162,9 @@ def setup(kube_api, kube_namespace, superset, mariadb):
     role_vars = {"platform_mode": "apply", "doris_stage": "2", "doris_namespace": ns,
                  "doris_superset_namespace": ns, "doris_superset_service": "superset",
                  "doris_superset_uri_scheme": "mysql+pymysql", "doris_superset_fe_host": "127.0.0.1",
-                 "doris_superset_fe_port": mariadb.port}
+                 "doris_superset_fe_port": mariadb.port,
+                 # No DorisCluster here (MariaDB stands in for the FE's query port): Superset's part of validation only.
+                 "doris_validate_fe_check": False}
     secrets = {"doris password": password, "superset password": ADMIN[1], "wrong superset password": wrong}
     yield {"ns": ns, "vars": role_vars, "secrets": secrets, "user": user, "mariadb": mariadb}
     for row in superset.rows():  # each test starts from an empty Superset
