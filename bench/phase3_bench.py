@@ -22,7 +22,7 @@ import yaml
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from tests.integration.fixtures.kube import KubeAPIProcess, crd_dir  # noqa: E402
+from tests.integration.fixtures.kube import EXTRA_CRD_DIR, KubeAPIProcess, crd_dir  # noqa: E402
 from tests.integration.fixtures.simulators import SimulatorsHandle  # noqa: E402
 from tests.integration.phase_copy import ANSIBLE_PLAYBOOK, copy_collection  # noqa: E402
 
@@ -225,7 +225,7 @@ class Bench:
         os.makedirs(workdir)
         server = simulators = stand_in = None
         try:
-            server = KubeAPIProcess(workdir, [crd_dir()])
+            server = KubeAPIProcess(workdir, [crd_dir(), EXTRA_CRD_DIR])
             ensure_crds(server)
             for i in range(2):
                 create_ready_node(server, "bench-node-%d" % i)
