@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of lakehouse.platform.component_apply (documentation: plugins/modules/component_apply.py).
+
+The apply step of components whose role declares it as data (``<component>_apply_spec`` in the role's
+vars/main.yml): for each step, in order, the Secrets generated once (before and after the objects), then the
+component's objects and the GitOps objects of its chart releases in ONE lakehouse.platform.component_objects
+call. A phase stage runs all its components in one task; a role run on its own runs itself the same way.
+
+The spec is read with the variables Ansible would give the role: the chart_release role's defaults, then the
+component role's defaults, then the task's variables (inventory, play, extra vars), then the role's vars.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.lakehouse.platform.plugins.filter.chart_release import chart_release_objects
+from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPEC_KEYS = ("secrets", "objects_before", "releases", "objects_after", "secret_references", "secrets_after", "notes")
+# The Kubernetes connection options (module_defaults of the lakehouse.platform.k8s group), passed on as given.
+AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
+ARGS = ("steps", "component", "part", "spec", "roles_dir") + AUTH_OPTIONS
+FIELD_MANAGER = "lakehouse.platform"
+
+
+def spec_name(component):
+    return component + "_apply_spec"
+
+
+class StepError(Exception):
+    def __init__(self, component, message, result=None):
+        super(StepError, self).__init__(message)
+        self.component = component
+        self.result = result or {}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def _load(self, path):
+        if not os.path.exists(path):
+            return {}
+        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+
+    def _role_layers(self, roles_dir, role):
+        """(defaults, vars) of a role of this collection, read once per run of the action."""
+        cache = self.__dict__.setdefault("_layers", {})
+        if role not in cache:
+            path = os.path.join(roles_dir, role)
+            if not os.path.isdir(os.path.join(path, "tasks")):
+                cache[role] = ({}, {})  # not a role of this collection (a release given as spec): nothing to read
+                return cache[role]
+            cache[role] = (self._load(os.path.join(path, "defaults", "main.yml")),
+                           self._load(os.path.join(path, "vars", "main.yml")))
+        return cache[role]
+
+    def _extra_vars(self):
+        if "_extra" not in self.__dict__:
+            try:
+                from ansible.utils.vars import load_extra_vars
+                self.__dict__["_extra"] = load_extra_vars(self._loader)
+            except Exception:  # pylint: disable=broad-except
+                self.__dict__["_extra"] = {}
+        return self.__dict__["_extra"]
+
+    def has_spec(self, roles_dir, component):
+        return spec_name(component) in self._role_layers(roles_dir, component)[1]
+
+    def _templar_for(self, roles_dir, component, part, task_vars):
+        release_defaults = self._role_layers(roles_dir, "chart_release")[0]
+        defaults, role_vars = self._role_layers(roles_dir, component)
+        merged = dict(release_defaults)
+        merged.update(defaults)
+        merged.update(task_vars)
+        merged.update(role_vars)
+        merged.update(self._extra_vars())
+        merged["chart_release_component"] = component
+        if part is not None:
+            merged["platform_component_stage"] = part
+        return self._templar.copy_with_new_env(available_variables=merged), merged
+
+    def _sub_action(self, name, args, task_vars, no_log=False):
+        task = self._task.copy()
+        task.args = args
+        task.action = name
+        task._resolved_action = name  # what a module's action plugin (in_worker) runs
+        if no_log:
+            task.no_log = True
+        action = self._shared_loader_obj.action_loader.get(
+            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
+            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        return action.run(task_vars=task_vars)
+
+    def _secret(self, component, args, auth, task_vars, phase, state_namespace):
+        if not isinstance(args, dict) or not args.get("name") or not args.get("namespace"):
+            raise StepError(component, "%s: %s: a generated Secret needs a name and a namespace" % (component, spec_name(component)))
+        call = dict(component=component, phase=phase, state_namespace=state_namespace)
+        call.update(args)
+        call.update(auth)
+        outcome = self._sub_action("lakehouse.platform.k8s_generated_secret", call, task_vars, no_log=True)
+        where = "%s/%s" % (args["namespace"], args["name"])
+        if outcome.get("failed"):
+            # The module never puts values in its message; its other keys (the invocation) stay out.
+            raise StepError(component, "%s: generating the Secret %s failed: %s" % (component, where, outcome.get("msg", "?")))
+        return {"secret": where, "changed": bool(outcome.get("changed"))}
+
+    def _step(self, roles_dir, component, part, task_vars, auth, given_spec=None, stage=False):
+        templar, merged = self._templar_for(roles_dir, component, part, task_vars)
+        try:
+            spec = given_spec if given_spec is not None else templar.template(merged[spec_name(component)])
+            mode = templar.template(merged["chart_release_mode"])
+            driver = templar.template(merged["chart_release_driver"])
+            phase = templar.template(merged["chart_release_phase"])
+            render_dir = templar.template(merged["chart_release_render_dir"])
+            state_namespace = templar.template(merged["chart_release_state_namespace"])
+        except Exception as err:  # pylint: disable=broad-except
+            raise StepError(component, "%s: %s" % (component, err))
+        if not isinstance(spec, dict) or set(spec) - set(SPEC_KEYS):
+            raise StepError(component, "%s: %s must be a mapping of %s" % (component, spec_name(component), ", ".join(SPEC_KEYS)))
+        spec = dict((key, spec.get(key) or []) for key in SPEC_KEYS)
+        for key in SPEC_KEYS:
+            if not isinstance(spec[key], list):
+                raise StepError(component, "%s: %s.%s must be a list" % (component, spec_name(component), key))
+        together = mode == "render" or driver in ("flux", "argocd")
+        if stage and not together and spec["releases"]:
+            return None, {}  # the helm CLI installs its releases one by one: its role's tasks do the component
+        # Every release is built, so checked (a bad one fails here naming its option), also when it goes on its own.
+        release_objects = []
+        try:
+            for release in spec["releases"]:
+                release_objects.extend(chart_release_objects(dict(release, component=component), driver, mode))
+        except Exception as err:  # pylint: disable=broad-except
+            raise StepError(component, "%s: %s" % (component, err))
+        outcome = {"component": component, "part": part or "all", "mode": mode, "changed": False, "secrets": []}
+        apply_mode = mode == "apply"
+        for args in spec["secrets"] if apply_mode else []:
+            outcome["secrets"].append(self._secret(component, args, auth, task_vars, phase, state_namespace))
+        call = dict(mode=mode, component=component, phase=phase, render_dir=render_dir,
+                    objects=spec["objects_before"] + (release_objects if together else []) + spec["objects_after"],
+                    secret_references=spec["secret_references"], state_namespace=state_namespace,
+                    field_manager=FIELD_MANAGER)
+        if apply_mode:
+            call.update(auth)
+        objects = self._sub_action("lakehouse.platform.component_objects", call, task_vars)
+        if objects.get("failed"):
+            message = objects.get("msg") or "failed"
+            if not str(message).startswith(component):
+                message = "%s: %s" % (component, message)
+            raise StepError(component, message, objects)
+        for args in spec["secrets_after"] if apply_mode else []:
+            outcome["secrets"].append(self._secret(component, args, auth, task_vars, phase, state_namespace))
+        outcome["objects"] = objects
+        outcome["one_by_one"] = [] if together else [dict(r, component=component) for r in spec["releases"]]
+        outcome["notes"] = [str(n) for n in spec["notes"]] if not apply_mode else []
+        outcome["changed"] = bool(objects.get("changed")) or any(s["changed"] for s in outcome["secrets"])
+        return outcome, objects.get("ansible_facts") or {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = dict(task_vars or {})
+        args = self._task.args
+        unknown = sorted(set(args) - set(ARGS))
+        if unknown:
+            result.update(failed=True, msg="component_apply: unsupported option(s) %s" % ", ".join(unknown))
+            return result
+        roles_dir = args.get("roles_dir") or os.path.join(COLLECTION_ROOT, "roles")
+        steps = args.get("steps")
+        if steps is None:
+            if not args.get("component"):
+                result.update(failed=True, msg="component_apply: give steps or component")
+                return result
+            steps = [{"component": args["component"], "part": args.get("part")}]
+        elif args.get("spec") is not None:
+            result.update(failed=True, msg="component_apply: spec goes with component, not with steps")
+            return result
+        given_spec = args.get("spec")
+        stage = args.get("steps") is not None
+        auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
+        facts = {}
+        done, task_path, one_by_one, notes = [], [], [], []
+        changed = False
+        for step in steps:
+            component = step.get("component") if isinstance(step, dict) else None
+            if not component:
+                result.update(failed=True, msg="component_apply: a step is {component, part}, got %r" % (step,))
+                return result
+            part = step.get("part")
+            part = None if part in (None, "") else str(part)
+            try:
+                if given_spec is None and not self.has_spec(roles_dir, component):
+                    if not stage:
+                        raise StepError(component, "%s: its role declares no %s; give spec" % (component, spec_name(component)))
+                    task_path.append(step)  # its role's tasks/apply.yml does the work
+                    continue
+                outcome, new_facts = self._step(roles_dir, component, part, task_vars, auth, given_spec, stage)
+                if outcome is None:
+                    task_path.append(step)
+                    continue
+            except (StepError, AnsibleError) as err:
+                failed_component = getattr(err, "component", component)
+                result.update(failed=True, changed=changed or bool(facts.get("manifests_changes")),
+                              component=failed_component, msg=str(err), components=done,
+                              ansible_facts=facts)
+                inner = getattr(err, "result", {}) or {}
+                for key in ("results", "object", "status"):
+                    if key in inner:
+                        result[key] = inner[key]
+                return result
+            facts.update(new_facts)
+            task_vars.update(new_facts)
+            changed = changed or outcome["changed"]
+            one_by_one.extend(outcome.pop("one_by_one"))
+            notes.extend(outcome["notes"])
+            objects = outcome.pop("objects")
+            for key in ("results", "files", "diff"):
+                if key in objects:
+                    outcome[key] = objects[key]
+            done.append(outcome)
+        for note in notes:
+            self._display.display(note)
+        result.update(changed=changed, components=done, task_path=task_path, one_by_one=one_by_one, notes=notes,
+                      ansible_facts=facts)
+        if self._task.diff:
+            diffs = []
+            for outcome in done:
+                diff = outcome.get("diff")
+                if isinstance(diff, list):
+                    diffs.extend(diff)
+                elif diff:
+                    diffs.append(diff)
+            if diffs:
+                result["diff"] = diffs
+        return result
