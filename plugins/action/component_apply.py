@@ -15,15 +15,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.filter.chart_release import chart_release_objects
 from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import RoleVariables
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
-COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPEC_KEYS = ("secrets", "objects_before", "releases", "objects_after", "secret_references", "secrets_after", "notes")
 # The Kubernetes connection options (module_defaults of the lakehouse.platform.k8s group), passed on as given.
 AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
@@ -47,59 +46,22 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
 
-    def _load(self, path):
-        if not os.path.exists(path):
-            return {}
-        return self._loader.load_from_file(path, trusted_as_template=True) or {}
-
-    def _role_layers(self, roles_dir, role):
-        """(defaults, vars) of a role of this collection, read once per run of the action."""
-        cache = self.__dict__.setdefault("_layers", {})
-        if role not in cache:
-            path = os.path.join(roles_dir, role)
-            if not os.path.isdir(os.path.join(path, "tasks")):
-                cache[role] = ({}, {})  # not a role of this collection (a release given as spec): nothing to read
-                return cache[role]
-            cache[role] = (self._load(os.path.join(path, "defaults", "main.yml")),
-                           self._load(os.path.join(path, "vars", "main.yml")))
-        return cache[role]
-
-    def _extra_vars(self):
-        if "_extra" not in self.__dict__:
-            try:
-                from ansible.utils.vars import load_extra_vars
-                self.__dict__["_extra"] = load_extra_vars(self._loader)
-            except Exception:  # pylint: disable=broad-except
-                self.__dict__["_extra"] = {}
-        return self.__dict__["_extra"]
+    def _roles(self, roles_dir=None):
+        if "_role_vars" not in self.__dict__:
+            self.__dict__["_role_vars"] = RoleVariables(self._loader, self._templar, roles_dir)
+        return self.__dict__["_role_vars"]
 
     def has_spec(self, roles_dir, component):
-        return spec_name(component) in self._role_layers(roles_dir, component)[1]
+        return self._roles(roles_dir).declares(component, spec_name(component))
 
     def _templar_for(self, roles_dir, component, part, task_vars):
-        release_defaults = self._role_layers(roles_dir, "chart_release")[0]
-        defaults, role_vars = self._role_layers(roles_dir, component)
-        merged = dict(release_defaults)
-        merged.update(defaults)
-        merged.update(task_vars)
-        merged.update(role_vars)
-        merged.update(self._extra_vars())
-        merged["chart_release_component"] = component
+        overrides = {"chart_release_component": component}
         if part is not None:
-            merged["platform_component_stage"] = part
-        return self._templar.copy_with_new_env(available_variables=merged), merged
+            overrides["platform_component_stage"] = part
+        return self._roles(roles_dir).templar_for(component, task_vars, overrides)
 
     def _sub_action(self, name, args, task_vars, no_log=False):
-        task = self._task.copy()
-        task.args = args
-        task.action = name
-        task._resolved_action = name  # what a module's action plugin (in_worker) runs
-        if no_log:
-            task.no_log = True
-        action = self._shared_loader_obj.action_loader.get(
-            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
-            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
-        return action.run(task_vars=task_vars)
+        return run_action(self, name, args, task_vars, no_log=no_log)
 
     def _secret(self, component, args, auth, task_vars, phase, state_namespace):
         if not isinstance(args, dict) or not args.get("name") or not args.get("namespace"):
@@ -173,7 +135,7 @@ class ActionModule(ActionBase):
         if unknown:
             result.update(failed=True, msg="component_apply: unsupported option(s) %s" % ", ".join(unknown))
             return result
-        roles_dir = args.get("roles_dir") or os.path.join(COLLECTION_ROOT, "roles")
+        roles_dir = args.get("roles_dir")
         steps = args.get("steps")
         if steps is None:
             if not args.get("component"):
@@ -226,8 +188,8 @@ class ActionModule(ActionBase):
                 if key in objects:
                     outcome[key] = objects[key]
             done.append(outcome)
-        for note in notes:
-            self._display.display(note)
+        if notes:
+            result["msg"] = " ".join(notes)  # what render mode leaves to apply mode
         result.update(changed=changed, components=done, task_path=task_path, one_by_one=one_by_one, notes=notes,
                       ansible_facts=facts)
         if self._task.diff:

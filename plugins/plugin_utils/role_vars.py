@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The variables a role of this collection would see, for an action that runs a component's step as data.
+
+Layers, lowest first, as Ansible orders them for a role: the defaults of the helper roles (chart_release), the
+component role's defaults, the task's variables (inventory, play, facts, extra vars), the helper roles' vars
+and the component role's vars, then the extra vars again (they win over role vars). Each role's files are read
+once per action run.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class RoleVariables(object):
+    def __init__(self, loader, templar, roles_dir=None, helpers=("chart_release",)):
+        self._loader = loader
+        self._templar = templar
+        self.roles_dir = roles_dir or os.path.join(COLLECTION_ROOT, "roles")
+        self._helpers = tuple(helpers)
+        self._layers = {}
+        self._extra = None
+
+    def _load(self, path):
+        if not os.path.exists(path):
+            return {}
+        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+
+    def layers(self, role):
+        """(defaults, vars) of a role; ({}, {}) for a name that is no role of the collection."""
+        if role not in self._layers:
+            path = os.path.join(self.roles_dir, role)
+            if not os.path.isdir(os.path.join(path, "tasks")):
+                self._layers[role] = ({}, {})
+            else:
+                self._layers[role] = (self._load(os.path.join(path, "defaults", "main.yml")),
+                                      self._load(os.path.join(path, "vars", "main.yml")))
+        return self._layers[role]
+
+    def declares(self, role, name):
+        """Whether the role's vars/main.yml declares ``name``."""
+        return name in self.layers(role)[1]
+
+    def extra_vars(self):
+        if self._extra is None:
+            try:
+                from ansible.utils.vars import load_extra_vars
+                self._extra = load_extra_vars(self._loader)
+            except Exception:  # pylint: disable=broad-except
+                self._extra = {}
+        return self._extra
+
+    def templar_for(self, component, task_vars, overrides=None):
+        """(templar, variables) of ``component``'s role with ``overrides`` (set last)."""
+        merged = {}
+        for helper in self._helpers:
+            merged.update(self.layers(helper)[0])
+        defaults, role_vars = self.layers(component)
+        merged.update(defaults)
+        merged.update(task_vars)
+        for helper in self._helpers:
+            merged.update(self.layers(helper)[1])
+        merged.update(role_vars)
+        merged.update(self.extra_vars())
+        merged.update(overrides or {})
+        return self._templar.copy_with_new_env(available_variables=merged), merged

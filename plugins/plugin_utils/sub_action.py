@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run another action of this collection from inside an action, as its own task would run it.
+
+The task is copied with the new arguments, its action names the one run (the action plugins of this
+collection's modules run the module of that name), check mode, diff and the connection stay the task's;
+``no_log`` hides what the module is given (a generated Secret).
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+def run_action(action, name, args, task_vars, no_log=False):
+    """The result of the action ``name`` (a fully qualified name) with ``args``, run for ``action``'s task."""
+    task = action._task.copy()
+    task.args = dict(args)
+    task.action = name
+    task._resolved_action = name  # what the module actions of this collection (plugin_utils/in_worker) run
+    if no_log:
+        task.no_log = True
+    other = action._shared_loader_obj.action_loader.get(
+        name, task=task, connection=action._connection, play_context=action._play_context, loader=action._loader,
+        templar=action._templar, shared_loader_obj=action._shared_loader_obj)
+    return other.run(task_vars=task_vars)
