@@ -22,13 +22,13 @@ description:
     C(args), once or once per item of C(names) (given as C(args.name));
   - with an optional C(when) and C(register) (the fact the role's validate step reads) and C(name).
   - The spec is read with the variables Ansible gives the role itself (see M(lakehouse.platform.component_apply)).
-    A spec that is C(none) leaves the step to the role's C(tasks/wait.yml) (with O(steps): returned in
+    A spec that is C(none) leaves the step to the role's C(tasks/wait.yml) (with O(steps), returned in
     RV(task_path), as are components whose role declares no spec).
   - A phase stage waits for all its components in one task. They were all applied before, so the stage takes about
     as long as its slowest member. The first wait that fails ends the call, naming the component, the object and
     its last status.
-  - Only reads, so check mode waits as apply mode does. The action plugin does the work; this file holds its
-    documentation.
+  - Only reads; in check mode each wait module does what it does in check mode (M(lakehouse.platform.k8s_status_wait)
+    reads once). The action plugin does the work; this file holds its documentation.
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 options:
@@ -48,7 +48,7 @@ options:
 extends_documentation_fragment:
   - lakehouse.platform.k8s_auth
   - lakehouse.platform.attributes
-  - lakehouse.platform.attributes.CHECK_MODE_FULL
+  - lakehouse.platform.attributes.INFO_MODULE
   - lakehouse.platform.attributes.K8S_ACTION_GROUP
 seealso:
   - module: lakehouse.platform.component_apply

@@ -108,6 +108,13 @@ extends_documentation_fragment:
   - lakehouse.platform.attributes
   - lakehouse.platform.attributes.CHECK_MODE_FULL
   - lakehouse.platform.attributes.K8S_ACTION_GROUP
+attributes:
+  diff_mode:
+    support: none
+  idempotent:
+    support: none
+    details:
+      - Each run takes the run lock anew (a Lease with this run's holder), so it reports a change in apply mode.
 seealso:
   - module: lakehouse.platform.platform_capacity_info
   - module: lakehouse.platform.run_lock
