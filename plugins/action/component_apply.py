@@ -127,6 +127,24 @@ class ActionModule(ActionBase):
         outcome["changed"] = bool(objects.get("changed")) or any(s["changed"] for s in outcome["secrets"])
         return outcome, objects.get("ansible_facts") or {}
 
+    def _probes_due(self, task_vars, steps, done, task_path):
+        """The components whose validation probes that write (a test job, an experiment) run in this run: every one
+        with platform_validation_probes=always; by default (on_change) those this run changed, those applied by their
+        role's tasks, and those whose objective was not completed before the run (the stored objectives)."""
+        previous = self._templar.template(task_vars.get("platform_probes_due") or [])
+        policy = str(self._templar.template(task_vars.get("platform_validation_probes", "on_change")))
+        stored = self._templar.template(task_vars.get("objectives_stored") or {})
+        completed = set(o.get("id") for o in (stored.get("objectives") or []) if isinstance(o, dict)
+                        and o.get("state") == "completed")
+        objective_of = (self._templar.template(task_vars.get("platform_plan") or {})).get("objective_of") or {}
+        changed = set(o["component"] for o in done if o["changed"]) | set(s["component"] for s in task_path)
+        due = set(previous)
+        for step in steps:
+            component = step["component"]
+            if policy == "always" or component in changed or objective_of.get(component) not in completed:
+                due.add(component)
+        return sorted(due)
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = dict(task_vars or {})
@@ -172,7 +190,7 @@ class ActionModule(ActionBase):
                 failed_component = getattr(err, "component", component)
                 result.update(failed=True, changed=changed or bool(facts.get("manifests_changes")),
                               component=failed_component, msg=str(err), components=done,
-                              ansible_facts=facts)
+                              failed_step=steps.index(step), ansible_facts=facts)
                 inner = getattr(err, "result", {}) or {}
                 for key in ("results", "object", "status"):
                     if key in inner:
@@ -190,6 +208,8 @@ class ActionModule(ActionBase):
             done.append(outcome)
         if notes:
             result["msg"] = " ".join(notes)  # what render mode leaves to apply mode
+        if stage:
+            facts["platform_probes_due"] = self._probes_due(task_vars, steps, done, task_path)
         result.update(changed=changed, components=done, task_path=task_path, one_by_one=one_by_one, notes=notes,
                       ansible_facts=facts)
         if self._task.diff:

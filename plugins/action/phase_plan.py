@@ -34,6 +34,7 @@ ARGS = ("phase", "catalog", "mode", "run_tags", "skip_tags", "roles_dir")
 DRIVERS = ("helm", "flux", "argocd", "render")
 OVERRIDE = "platform_override_reason"
 SERVICE_MONITOR_CRD = "servicemonitors.monitoring.coreos.com"
+PROBE_POLICIES = ("on_change", "always")
 _VARIABLE = re.compile(r"[a-z_][a-z0-9_]*")
 # Variables a role default may read that are Ansible's or the play's, not the user's settings.
 _NOT_SETTINGS = frozenset(["omit", "inventory_dir", "inventory_file", "inventory_hostname", "playbook_dir", "role_path",
@@ -121,6 +122,11 @@ class ActionModule(ActionBase):
             return {}
         data = self._loader.load_from_file(path, trusted_as_template=True)
         return data or {}
+
+    def _declares_apply(self, roles_dir, component):
+        """Whether the component's role declares its apply step as data (<component>_apply_spec in vars/main.yml)."""
+        path = os.path.join(roles_dir, component, "vars", "main.yml")
+        return os.path.exists(path) and (component + "_apply_spec") in (self._loader.load_from_file(path) or {})
 
     def _main_spec(self, roles_dir, component):
         """The options of the role's argument spec, entry point main ({} without one)."""
@@ -301,6 +307,11 @@ class ActionModule(ActionBase):
         service_monitors, problem = self._service_monitors_setting(task_vars)
         if problem:
             errors.append(problem)
+        probes = self._templar.template(task_vars.get("platform_validation_probes", "on_change"))
+        if probes not in PROBE_POLICIES:
+            errors.append("platform_validation_probes must be %s (on_change: the probes that write run when the run "
+                          "changed the component or its objective is not completed yet), got %r"
+                          % (" or ".join(PROBE_POLICIES), probes))
         if errors:
             return dict(failed=True, argument_errors=errors,
                         msg="%s: invalid settings, nothing was changed: %s" % (phase, "; ".join(errors)))
@@ -386,7 +397,8 @@ class ActionModule(ActionBase):
         stages = []
         last_stage = {}
         for stage in entry["stages"]:
-            steps = [dict(step, objective=entry["objective_of"].get(step["component"], "")) for step in stage["steps"]
+            steps = [dict(step, objective=entry["objective_of"].get(step["component"], ""), stage=stage["index"])
+                     for step in stage["steps"]
                      if step["component"] in deploy and step["component"] in enabled]
             for step in steps:
                 last_stage[step["component"]] = stage["index"]
@@ -401,6 +413,10 @@ class ActionModule(ActionBase):
             "enabled": enabled,
             "selected": [c for c in deploy if c in enabled],
             "stages": stages,
+            # Render mode renders every step in one call when every role declares its apply step as data.
+            "render_steps": [step for stage in stages for step in stage["steps"]],
+            "render_in_one": all(self._declares_apply(roles_dir, step["component"])
+                                 for stage in stages for step in stage["steps"]),
             "last_stage": last_stage,
             "objective_of": entry["objective_of"],
             "objectives": entry["objectives"],
@@ -422,5 +438,7 @@ class ActionModule(ActionBase):
         result.update(changed=False, plan=plan, ansible_facts={
             "platform_plan": plan, "phase_failure": {},
             # Accumulated by the manifests_render and k8s_apply actions (facts, so no set_fact may shadow them).
-            "manifests_changes": [], "manifests_rendered": {}})
+            "manifests_changes": [], "manifests_rendered": {},
+            # The components whose probes that write run (lakehouse.platform.component_apply adds them per stage).
+            "platform_probes_due": []})
         return result

@@ -104,9 +104,10 @@ class ActionModule(ActionBase):
         doc = task_vars.get("objectives_doc")
         timeline = dict(task_vars.get("objectives_timeline") or {})
         at = _now()
-        stage = int(args.get("stage"))
+        given = args.get("stage")
+        stages = set(int(s) for s in (given if isinstance(given, list) else [given]))
         for component, last in plan["last_stage"].items():
-            if last == stage and (timeline.get(component) or {}).get("status") != "failed":
+            if last in stages and (timeline.get(component) or {}).get("status") != "failed":
                 doc = self._finish_component(doc, timeline, plan, component, at, task_vars)
         return {"objectives_doc": doc, "objectives_timeline": timeline}
 

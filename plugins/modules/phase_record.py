@@ -47,8 +47,8 @@ options:
     type: list
     elements: str
   stage:
-    description: With O(event=stage_done), the stage's index.
-    type: int
+    description: With O(event=stage_done), the stage's index, or a list of indexes (a render closes every stage at once).
+    type: raw
   component:
     description: With O(event=fail), the component that failed.
     type: str
@@ -104,7 +104,7 @@ def main():
             render_file=dict(type="path"),
             override=dict(type="dict"),
             components=dict(type="list", elements="str"),
-            stage=dict(type="int"),
+            stage=dict(type="raw"),
             component=dict(type="str"),
             step=dict(type="str"),
             task=dict(type="str"),

@@ -360,8 +360,15 @@ def test_apply_converges_stores_what_render_writes_and_reruns_change_nothing(pha
     assert criteria["Ray cluster operational"]["state"] == "met"
     assert criteria["Doris connected to Superset"]["state"] == "not checked"
 
+    kube_api.reset_counts()
     second = run_playbook(collection, "-i", phase3["apply"], "playbooks/phase3.yml", env=kube_api.env, timeout=3000)
     assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    # platform_validation_probes=on_change: nothing changed and every objective was completed, so the probes that
+    # write (Katib's experiment) do not run again, and the report says so.
+    rerun_counts = kube_api.request_counts()
+    assert rerun_counts.count(verb="create", resource="experiments", dry_run=False) == 0, rerun_counts
+    rerun_report = json.loads((collection / "build" / "phase3" / "report.json").read_text())
+    assert rerun_report["validations"]["kubeflow"]["katib_experiment"].startswith("not re-run: kubeflow is unchanged")
     again = {name: _get(kube_api, "/api/v1/namespaces/%s/secrets/%s" % (s["metadata"]["namespace"], name))
              for name, s in secrets.items()}
     assert {n: s["data"] for n, s in again.items()} == {n: s["data"] for n, s in secrets.items()}

@@ -179,6 +179,31 @@ def test_failure_is_rescued_recorded_and_reported(tmp_path):
     assert "metadata_backup" not in [c["component"] for c in report["components"]]
 
 
+def test_a_failure_in_the_one_call_render_is_recorded_as_the_stages_would(tmp_path):
+    """Phase 3's roles declare their apply step as data, so render mode renders every stage in one call: a failure in
+    it (ray, the sixth step of stage 1) still names the component, fails its objective, leaves the stage's earlier
+    members started but not done (as the stage runner would) and never starts the later steps."""
+    collection = copy_collection(tmp_path)
+    variables = collection / "roles" / "ray" / "vars" / "main.yml"
+    text = variables.read_text()
+    assert "\nray_apply_spec:\n" in text
+    variables.write_text(text.replace("\nray_apply_spec:\n", "\nray_apply_spec:\n  notes: ['{{ ray_setting_the_test_never_sets }}']\n"))
+    run = run_playbook(collection, "playbooks/phase3.yml", check=False)
+    assert run.returncode != 0
+    assert "phase3 failed in ray (objective 3.3" in run.stdout and "ray_setting_the_test_never_sets" in run.stdout
+    phase = collection / "build" / "phase3"
+    objectives = json.loads((phase / "objectives.json").read_text())
+    states = dict((o["id"], o["state"]) for o in objectives["objectives"])
+    assert states == {"3.1": "in_progress", "3.2": "in_progress", "3.3": "failed"}, states
+    report = json.loads((phase / "report.json").read_text())
+    assert report["outcome"] == "failed" and report["failure"]["component"] == "ray"
+    timing = dict((c["component"], c["timing"]["status"]) for c in report["components"])
+    assert timing == {"elasticsearch": "running", "kafka": "running", "neo4j": "running", "datahub": "running",
+                      "doris": "running", "ray": "failed"}, timing
+    # What rendered before the failure is in the tree, the later steps are not.
+    assert (phase / "elasticsearch").is_dir() and not (phase / "kubeflow").exists()
+
+
 def test_refused_preflight_writes_nothing(tmp_path):
     collection = copy_collection(tmp_path)
     ensure_phase1_components(collection)
