@@ -80,11 +80,12 @@ class ActionModule(ActionBase):
         templar, merged = self._templar_for(roles_dir, component, part, task_vars)
         try:
             spec = given_spec if given_spec is not None else templar.template(merged[spec_name(component)])
-            mode = templar.template(merged["chart_release_mode"])
-            driver = templar.template(merged["chart_release_driver"])
-            phase = templar.template(merged["chart_release_phase"])
-            render_dir = templar.template(merged["chart_release_render_dir"])
-            state_namespace = templar.template(merged["chart_release_state_namespace"])
+            # The platform's settings (chart_release's defaults of platform_mode, platform_phase, ...), the same for
+            # every step: read once per call.
+            if "_settings" not in self.__dict__:
+                self.__dict__["_settings"] = tuple(templar.template(merged["chart_release_" + name]) for name in (
+                    "mode", "driver", "phase", "render_dir", "state_namespace"))
+            mode, driver, phase, render_dir, state_namespace = self.__dict__["_settings"]
         except Exception as err:  # pylint: disable=broad-except
             raise StepError(component, "%s: %s" % (component, err))
         if not isinstance(spec, dict) or set(spec) - set(SPEC_KEYS):

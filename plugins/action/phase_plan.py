@@ -113,6 +113,15 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
+    def _load(self, path, trusted_as_template=False):
+        """A file of a role, read once per run of the plan (the loader hands out a deep copy on every read)."""
+        cache = self.__dict__.setdefault("_files", {})
+        key = (path, trusted_as_template)
+        if key not in cache:
+            # unsafe: no deep copy (these files are only read, never changed)
+            cache[key] = self._loader.load_from_file(path, unsafe=True, trusted_as_template=trusted_as_template) or {}
+        return cache[key]
+
     def _role_defaults(self, roles_dir, component):
         role = os.path.join(roles_dir, component)
         if not os.path.isdir(os.path.join(role, "tasks")):
@@ -120,20 +129,19 @@ class ActionModule(ActionBase):
         path = os.path.join(role, "defaults", "main.yml")
         if not os.path.exists(path):
             return {}
-        data = self._loader.load_from_file(path, trusted_as_template=True)
-        return data or {}
+        return dict(self._load(path, trusted_as_template=True))
 
     def _declares_apply(self, roles_dir, component):
         """Whether the component's role declares its apply step as data (<component>_apply_spec in vars/main.yml)."""
         path = os.path.join(roles_dir, component, "vars", "main.yml")
-        return os.path.exists(path) and (component + "_apply_spec") in (self._loader.load_from_file(path) or {})
+        return os.path.exists(path) and (component + "_apply_spec") in self._load(path, trusted_as_template=True)
 
     def _main_spec(self, roles_dir, component):
         """The options of the role's argument spec, entry point main ({} without one)."""
         path = os.path.join(roles_dir, component, "meta", "argument_specs.yml")
         if not os.path.exists(path):
             return {}
-        specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
+        specs = self._load(path).get("argument_specs") or {}
         return (specs.get("main") or {}).get("options") or {}
 
     @staticmethod

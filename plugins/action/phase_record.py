@@ -84,7 +84,10 @@ class ActionModule(ActionBase):
                 doc = objectives_transition(doc, objective, "start", at)
         current = {"component": components[0] if len(components) == 1 else "",
                    "objective": plan["objective_of"].get(components[0], "") if len(components) == 1 else ""}
-        return {"objectives_doc": doc, "objectives_timeline": timeline, "objectives_current": current}
+        facts = {"objectives_doc": doc, "objectives_timeline": timeline, "objectives_current": current}
+        if args.get("stage") not in (None, [], ""):
+            facts.update(self._stage_done(args, dict(task_vars, **facts), plan))
+        return facts
 
     def _finish_component(self, doc, timeline, plan, component, at, task_vars):
         entry = dict(timeline.get(component) or {"started_at": at, "started_epoch": time.time()})

@@ -47,7 +47,10 @@ options:
     type: list
     elements: str
   stage:
-    description: With O(event=stage_done), the stage's index, or a list of indexes (a render closes every stage at once).
+    description:
+      - With O(event=stage_done), the stage's index, or a list of indexes.
+      - With O(event=start), the stages to close right after the start (a render starts and closes every stage at
+        once).
     type: raw
   component:
     description: With O(event=fail), the component that failed.

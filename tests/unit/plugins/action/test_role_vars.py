@@ -12,7 +12,7 @@ DATA_ROLES = ("elasticsearch", "kafka", "neo4j", "datahub", "doris", "ray", "mlf
 
 
 class _Loader:
-    def load_from_file(self, path, trusted_as_template=False):
+    def load_from_file(self, path, unsafe=False, trusted_as_template=False):
         with open(path) as handle:
             return yaml.safe_load(handle)
 
