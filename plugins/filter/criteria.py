@@ -7,7 +7,7 @@ A criterion of the phase catalog (``success_criteria``) is data: its level (must
 words, ``evidence`` (a JMESPath expression over the report: what a validation recorded, a check) and, when the
 evidence is not a validation's sentence, ``met`` (a JMESPath expression that must be true). A validation that
 measured something and got a wrong answer fails the run, so a recorded sentence is a pass, unless it says the
-check did not happen ("not checked ...", "not reachable: ...", "not run ...", "not configured (...)"). A criterion this collection
+check did not happen ("not checked ...", "not reachable: ...", "not run ...", "not re-run: ...", "not configured (...)"). A criterion this collection
 does not check says why in ``unchecked``.
 """
 from __future__ import absolute_import, division, print_function
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - jmespath is a requirement of the colle
     HAS_JMESPATH = False
 
 LEVELS = ("must", "should", "nice")
-NOT_DONE = ("not checked", "not reachable", "not run", "not configured")
+NOT_DONE = ("not checked", "not reachable", "not run", "not re-run", "not configured")
 
 
 def _shown(value):

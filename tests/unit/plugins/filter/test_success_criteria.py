@@ -87,6 +87,15 @@ def test_a_superset_that_is_not_configured_or_not_reached_is_not_checked():
             "not checked", record)
 
 
+def test_a_probe_not_re_run_on_an_unchanged_component_is_not_checked():
+    record = ("not re-run: kubeflow is unchanged since its objective was completed (platform_validation_probes=always "
+              "runs it every run)")
+    report = dict(REPORT, validations=dict(REPORT["validations"], kubeflow={"pipeline_run": record}))
+    rows = dict((row["criterion"], row) for row in success_criteria(CATALOG["phase3"]["success_criteria"], report))
+    assert (rows["Kubeflow pipelines functional"]["state"], rows["Kubeflow pipelines functional"]["evidence"]) == (
+        "not checked", record)
+
+
 def test_a_failed_run_or_pending_pods_do_not_meet_the_pods_criterion():
     report = dict(REPORT, health={"after": {"summary": "90% (27/30 pods)", "failed": 0, "pending": 3}})
     assert _states(success_criteria(CATALOG["phase3"]["success_criteria"], report))["All 27 new pods running"] == "not met"
