@@ -19,14 +19,12 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.filter.chart_release import chart_release_objects
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
-from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import RoleVariables
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
+    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
 SPEC_KEYS = ("secrets", "objects_before", "releases", "objects_after", "secret_references", "secrets_after", "notes")
-# The Kubernetes connection options (module_defaults of the lakehouse.platform.k8s group), passed on as given.
-AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
-ARGS = ("steps", "component", "part", "spec", "roles_dir") + AUTH_OPTIONS
+ARGS = STEP_OPTIONS + ("spec",)
 FIELD_MANAGER = "lakehouse.platform"
 
 
@@ -34,11 +32,7 @@ def spec_name(component):
     return component + "_apply_spec"
 
 
-class StepError(Exception):
-    def __init__(self, component, message, result=None):
-        super(StepError, self).__init__(message)
-        self.component = component
-        self.result = result or {}
+StepError = StepFailure
 
 
 class ActionModule(ActionBase):

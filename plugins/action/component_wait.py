@@ -16,12 +16,11 @@ __metaclass__ = type
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
-from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import RoleVariables
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
+    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
-AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
-ARGS = ("steps", "component", "part", "roles_dir") + AUTH_OPTIONS
+ARGS = STEP_OPTIONS
 # The wait modules a spec may name: they only read (doris_cluster with apply: false).
 WAIT_ACTIONS = ("lakehouse.platform.k8s_status_wait", "lakehouse.platform.doris_cluster",
                 "lakehouse.platform.raycluster_wait")
@@ -33,11 +32,7 @@ def spec_name(component):
     return component + "_wait_spec"
 
 
-class WaitError(Exception):
-    def __init__(self, component, message, result=None):
-        super(WaitError, self).__init__(message)
-        self.component = component
-        self.result = result or {}
+WaitError = StepFailure
 
 
 class ActionModule(ActionBase):

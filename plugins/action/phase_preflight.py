@@ -22,10 +22,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.filter.capacity import declared_capacity, phase_budget, quantity_bytes
 from ansible_collections.lakehouse.platform.plugins.filter.workloads import prerequisites_missing
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import AUTH_OPTIONS
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
-AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
 ARGS = ("mode", "phase", "components", "budgets", "state_namespace", "lock_name", "lock_ttl", "triggers",
         "override_reason", "override_min_length", "operator", "headroom_percent", "min_health_percent",
         "declared_capacity", "prerequisites", "service_monitors", "run_id") + AUTH_OPTIONS

@@ -36,25 +36,13 @@ description:
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 options:
-  steps:
-    description: The steps to run, in order, each C({component, part}) (a stage of the phase plan).
-    type: list
-    elements: dict
-  component:
-    description: Without O(steps), the one component to run.
-    type: str
-  part:
-    description: With O(component), the part of it (C(1), C(2) or C(all)); the role's C(<component>_stage).
-    type: str
   spec:
     description:
       - With O(component), the apply spec itself (the keys above), for a role that builds it in its tasks
         instead of declaring C(<component>_apply_spec).
     type: dict
-  roles_dir:
-    description: Where the roles are; this collection's roles by default.
-    type: path
 extends_documentation_fragment:
+  - lakehouse.platform.component_steps
   - lakehouse.platform.k8s_auth
   - lakehouse.platform.attributes
   - lakehouse.platform.attributes.CHECK_MODE_FULL
@@ -101,19 +89,11 @@ component:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+from ansible_collections.lakehouse.platform.plugins.module_utils.component_steps import component_steps_argument_spec
 
 
 def main():
-    spec = kube_argument_spec()
-    spec.update(
-        steps=dict(type="list", elements="dict"),
-        component=dict(type="str"),
-        part=dict(type="str"),
-        spec=dict(type="dict"),
-        roles_dir=dict(type="path"),
-    )
-    AnsibleModule(argument_spec=spec, supports_check_mode=True).fail_json(
+    AnsibleModule(argument_spec=component_steps_argument_spec(spec=dict(type="dict")), supports_check_mode=True).fail_json(
         msg="lakehouse.platform.component_apply runs as an action plugin on the controller")
 
 

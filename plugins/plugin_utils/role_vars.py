@@ -14,7 +14,25 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.lakehouse.platform.plugins.module_utils.component_steps import component_steps_argument_spec
+from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# The Kubernetes connection options (module_defaults of the lakehouse.platform.k8s group), passed on as given, and
+# the options of the actions that run a component step declared as data.
+AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
+STEP_OPTIONS = tuple(sorted(component_steps_argument_spec()))
+
+
+class StepFailure(Exception):
+    """A component's step failed: the component, the message (naming it), the result of what failed."""
+
+    def __init__(self, component, message, result=None):
+        super(StepFailure, self).__init__(message)
+        self.component = component
+        self.result = result or {}
 
 
 class RoleVariables(object):
