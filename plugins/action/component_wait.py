@@ -19,8 +19,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
     AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
+from ansible_collections.lakehouse.platform.plugins.plugin_utils import validate_spec
 
-ARGS = STEP_OPTIONS
+ARGS = STEP_OPTIONS + ("validate",)
 # The wait modules a spec may name: they only read (doris_cluster with apply: false).
 WAIT_ACTIONS = ("lakehouse.platform.k8s_status_wait", "lakehouse.platform.doris_cluster",
                 "lakehouse.platform.raycluster_wait")
@@ -120,7 +121,8 @@ class ActionModule(ActionBase):
             steps = [{"component": args.get("component"), "part": args.get("part")}]
         roles = RoleVariables(self._loader, self._templar, args.get("roles_dir"))
         auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
-        done, task_path, facts = [], [], {}
+        validate = boolean(args.get("validate", False), strict=False)
+        done, task_path, facts, unvalidated, validated, warnings = [], [], {}, [], [], []
         for step in steps:
             component = step.get("component") if isinstance(step, dict) else None
             if not component:
@@ -132,6 +134,7 @@ class ActionModule(ActionBase):
                                   msg="%s: its role declares no %s" % (component, spec_name(component)))
                     return result
                 task_path.append(step)
+                unvalidated.append(step)
                 continue
             part = step.get("part")
             part = None if part in (None, "") else str(part)
@@ -141,9 +144,10 @@ class ActionModule(ActionBase):
                     if args.get("steps") is None:
                         raise WaitError(component, "%s: %s is none: its role's tasks wait" % (component, spec_name(component)))
                     task_path.append(step)
+                    unvalidated.append(step)
                     continue
             except WaitError as err:
-                result.update(failed=True, component=err.component, msg=str(err), components=done, ansible_facts=facts)
+                result.update(failed=True, component=err.component, step="wait", msg=str(err), components=done)
                 for key in ("object", "status", "elapsed"):
                     if key in err.result:
                         result[key] = err.result[key]
@@ -151,5 +155,36 @@ class ActionModule(ActionBase):
             facts.update(new_facts)
             task_vars.update(new_facts)
             done.append({"component": component, "part": part or "all", "waited": waited})
-        result.update(changed=False, components=done, task_path=task_path, ansible_facts=facts)
+            if not validate:
+                continue
+            # With validate, each component is validated as soon as its waits are over, while the others of the
+            # stage go on getting ready: the stage takes about as long as its slowest member and its validation.
+            if not roles.declares(component, validate_spec.spec_name(component)):
+                unvalidated.append(step)
+                continue
+            try:
+                outcome = validate_spec.validate_component(self, roles, component, part, task_vars, auth)
+            except StepFailure as err:
+                # A failed task sets no facts: what failed is returned as check_result (never a no_log check's).
+                result.update(failed=True, component=err.component, step="validate", msg=str(err), components=done,
+                              validations=validated, changed=any(item["changed"] for item in validated))
+                if getattr(err, "check", None):
+                    result["task"] = err.check  # the check that failed, as the phase records a failed task
+                if err.result:
+                    result["check_result"] = err.result
+                return result
+            if outcome is None:
+                unvalidated.append(step)
+                continue
+            warnings.extend(outcome.pop("warnings", []))
+            new_facts = validate_spec.outcome_facts(outcome)
+            facts.update(new_facts)
+            task_vars.update(new_facts)
+            validated.append(outcome)
+        if warnings:
+            result["warnings"] = warnings
+        result.update(changed=any(item["changed"] for item in validated), components=done, task_path=task_path,
+                      ansible_facts=facts)
+        if validate:
+            result.update(validations=validated, unvalidated=unvalidated)
         return result

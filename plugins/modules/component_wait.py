@@ -27,8 +27,17 @@ description:
   - A phase stage waits for all its components in one task. They were all applied before, so the stage takes about
     as long as its slowest member. The first wait that fails ends the call, naming the component, the object and
     its last status.
-  - Only reads; in check mode each wait module does what it does in check mode (M(lakehouse.platform.k8s_status_wait)
+  - With O(validate), each component is validated (its C(<component>_validate_spec), see
+    M(lakehouse.platform.component_validate)) as soon as its waits are over, while the others of the stage go on
+    getting ready; the components it could not validate (their role's tasks wait or validate) are returned in
+    RV(unvalidated).
+  - Only reads (a validation's lasting checks aside); in check mode each wait module does what it does in check mode (M(lakehouse.platform.k8s_status_wait)
     reads once). The action plugin does the work; this file holds its documentation.
+options:
+  validate:
+    description: Validate each component right after its waits (see above).
+    type: bool
+    default: false
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
 extends_documentation_fragment:
@@ -61,10 +70,32 @@ task_path:
   returned: success
   type: list
   elements: dict
+validations:
+  description: With O(validate), per component validated, what M(lakehouse.platform.component_validate) returns for it.
+  returned: success, with validate
+  type: list
+  elements: dict
+unvalidated:
+  description: With O(validate), the steps left to validate after the role's tasks waited (or to the role's tasks).
+  returned: success, with validate
+  type: list
+  elements: dict
 component:
-  description: The component whose wait failed.
+  description: The component whose wait (or validation) failed.
   returned: failure
   type: str
+step:
+  description: What failed, C(wait) or C(validate).
+  returned: failure
+  type: str
+task:
+  description: The name of the validation's check that failed.
+  returned: failure of a validation
+  type: str
+check_result:
+  description: The result of the validation's module call that failed (not for a C(no_log) check).
+  returned: failure of a validation's action check
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -73,7 +104,8 @@ from ansible_collections.lakehouse.platform.plugins.module_utils.component_steps
 
 
 def main():
-    AnsibleModule(argument_spec=component_steps_argument_spec(), supports_check_mode=True).fail_json(
+    AnsibleModule(argument_spec=component_steps_argument_spec(validate=dict(type="bool", default=False)),
+                  supports_check_mode=True).fail_json(
         msg="lakehouse.platform.component_wait runs as an action plugin on the controller")
 
 

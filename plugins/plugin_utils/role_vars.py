@@ -61,6 +61,9 @@ class RoleVariables(object):
                                       self._load(os.path.join(path, "vars", "main.yml")))
         return self._layers[role]
 
+    def role_path(self, role):
+        return os.path.join(self.roles_dir, role)
+
     def declares(self, role, name):
         """Whether the role's vars/main.yml declares ``name``."""
         return name in self.layers(role)[1]
@@ -88,3 +91,11 @@ class RoleVariables(object):
         merged.update(self.extra_vars())
         merged.update(overrides or {})
         return self._templar.copy_with_new_env(available_variables=merged), merged
+
+
+def kube_action_group():
+    """The modules of this collection's ``k8s`` action group (meta/runtime.yml), which take the Kubernetes
+    connection options of the group's module_defaults."""
+    import yaml
+    with open(os.path.join(COLLECTION_ROOT, "meta", "runtime.yml")) as handle:
+        return list((yaml.safe_load(handle).get("action_groups") or {}).get("k8s") or [])

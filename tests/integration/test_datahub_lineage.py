@@ -59,7 +59,7 @@ def test_the_role_emits_reads_back_and_deletes_a_test_dataset_through_the_proxy(
     role = {"name": "lakehouse.platform.datahub", "tasks_from": "validate"}
     tasks = [
         {"name": "Validate datahub", "ansible.builtin.include_role": role},
-        {"name": "Keep the record", "ansible.builtin.set_fact": {"record": "{{ platform_validations.datahub }}",
+        {"name": "Keep the record", "ansible.builtin.set_fact": {"record": "{{ datahub_validation }}",
                                                                  "probe": "{{ datahub_lineage }}"}},
     ]
     kube_api.reset_counts()

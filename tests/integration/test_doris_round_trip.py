@@ -108,7 +108,7 @@ def _validate(ns, **variables):
 
 
 def _keep(name):
-    return {"name": "Keep " + name, "ansible.builtin.set_fact": {name: "{{ platform_validations.doris }}"}}
+    return {"name": "Keep " + name, "ansible.builtin.set_fact": {name: "{{ doris_validation }}"}}
 
 
 def _databases(mariadb):

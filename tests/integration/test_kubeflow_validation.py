@@ -63,7 +63,7 @@ def _validate(variables=None, ignore_errors=False):
 
 
 def _keep(name):
-    return {"name": "Keep the record " + name, "ansible.builtin.set_fact": {name: "{{ platform_validations.kubeflow }}"}}
+    return {"name": "Keep the record " + name, "ansible.builtin.set_fact": {name: "{{ kubeflow_validation }}"}}
 
 
 def _upload_leftover(kfp, name):
@@ -160,8 +160,11 @@ def test_kfp_down_a_failing_run_and_a_failing_experiment_name_what_failed(
         # KFP down at a URL the user gave: fails.
         _validate(dict(no_katib, kubeflow_pipelines_url="http://127.0.0.1:%d" % closed), ignore_errors=True),
         # A run that FAILS.
-        _validate(dict(no_katib, kubeflow_validation_pipeline_name="lakehouse-validation-failing"), ignore_errors=True),
-        {"name": "Keep the failed check", "ansible.builtin.set_fact": {"failed_check": "{{ kubeflow_pipeline_check }}"}},
+        # (A failed task sets no facts: the failed check's result is the step's check_result.)
+        {"name": "A run that fails", "block": [
+            _validate(dict(no_katib, kubeflow_validation_pipeline_name="lakehouse-validation-failing"))],
+         "rescue": [{"name": "Keep the failed check",
+                     "ansible.builtin.set_fact": {"failed_check": "{{ ansible_failed_result.check_result }}"}}]},
         # A Katib experiment that fails (no KFP asked).
         _validate({"kubeflow_validate_service": ""}, ignore_errors=True),
     ]

@@ -263,7 +263,7 @@ def _role(role, variables=None):
 
 def _keep(name, component):
     return {"name": "Keep " + name, "ansible.builtin.set_fact": {
-        "got": "{{ got | default({}) | combine({%r: platform_validations.%s}) }}" % (name, component)}}
+        "got": "{{ got | default({}) | combine({%r: lookup('ansible.builtin.vars', %r)}) }}" % (name, component + "_validation")}}
 
 
 def _failing(name, role, variables=None):

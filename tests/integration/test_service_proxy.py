@@ -284,17 +284,17 @@ def test_mlflow_and_ray_validations_reach_the_real_servers_through_the_proxy(
     common = {"platform_mode": "apply", "mlflow_namespace": ns, "ray_namespace": ns}
     tasks = [
         _role("mlflow", {"mlflow_validation_experiment": experiment}),
-        {"name": "Keep the mlflow record", "ansible.builtin.set_fact": {"mlflow_record": "{{ platform_validations.mlflow }}"}},
+        {"name": "Keep the mlflow record", "ansible.builtin.set_fact": {"mlflow_record": "{{ mlflow_validation }}"}},
         # The ML workflow's job logs to the real MLflow at its local URL (in a cluster: http://mlflow.<ns>.svc:80);
         # the read-back goes through the proxy to the Service mlflow.
         _role("ray", {"ray_job_entrypoint": "python -c \"print('lakehouse-proxy-" + suffix + "')\"", "ray_job_timeout": 120,
                       "ray_mlflow_tracking_uri": mlflow_url, "ray_mlflow_workflow_experiment": workflow_experiment}),
-        {"name": "Keep the ray record", "ansible.builtin.set_fact": {"ray_record": "{{ platform_validations.ray }}"}},
+        {"name": "Keep the ray record", "ansible.builtin.set_fact": {"ray_record": "{{ ray_validation }}"}},
         # Not reached: the backend is down; no Service at all. Recorded and warned, not failed.
         _role("mlflow", {"mlflow_validate_service": "mlflow-down"}),
-        {"name": "Keep the mlflow-down record", "ansible.builtin.set_fact": {"mlflow_down": "{{ platform_validations.mlflow }}"}},
+        {"name": "Keep the mlflow-down record", "ansible.builtin.set_fact": {"mlflow_down": "{{ mlflow_validation }}"}},
         _role("ray", {"ray_validate_service": "absent-head-svc"}),
-        {"name": "Keep the absent ray record", "ansible.builtin.set_fact": {"ray_absent": "{{ platform_validations.ray }}"}},
+        {"name": "Keep the absent ray record", "ansible.builtin.set_fact": {"ray_absent": "{{ ray_validation }}"}},
     ]
     kube_api.reset_counts()
     run = run_playbook(tmp_path, tasks, extra_vars=common, env=kube_api.env,

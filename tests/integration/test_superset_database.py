@@ -177,7 +177,7 @@ def _validate(name, variables=None):
 
 
 def _keep(name):
-    return {"name": "Keep " + name, "ansible.builtin.set_fact": {name: "{{ platform_validations.doris.superset }}"}}
+    return {"name": "Keep " + name, "ansible.builtin.set_fact": {name: "{{ doris_validation.superset }}"}}
 
 
 def _run(tmp_path, kube_api, tasks, play_vars, results=(), check=False, diff=False):

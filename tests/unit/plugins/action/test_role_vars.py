@@ -42,11 +42,12 @@ def test_layers_follow_ansible_precedence(tmp_path, monkeypatch):
     assert roles.layers("not_a_role") == ({}, {})
 
 
-def test_the_phase3_roles_declare_their_apply_and_wait_steps_as_data():
+def test_the_phase3_roles_declare_their_apply_wait_and_validate_steps_as_data():
     roles = role_vars.RoleVariables(_Loader(), _Templar(), ROLES)
     for component in DATA_ROLES:
         assert roles.declares(component, component + "_apply_spec"), component
         assert roles.declares(component, component + "_wait_spec"), component
+        assert roles.declares(component, component + "_validate_spec"), component
         with open(os.path.join(ROLES, component, "tasks", "apply.yml")) as handle:
             (task,) = yaml.safe_load(handle)
         assert task["vars"] == {"chart_release_component": component}

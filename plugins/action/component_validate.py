@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lakehouse.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of lakehouse.platform.component_validate (documentation: plugins/modules/component_validate.py).
+
+The validate step of components whose role declares it as data (``<component>_validate_spec``, run by
+plugin_utils/validate_spec); the record of each is set as the fact ``<component>_validation`` (the report reads it).
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
+    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.validate_spec import outcome_facts, spec_name, validate_component
+
+ARGS = STEP_OPTIONS
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = dict(task_vars or {})
+        args = self._task.args
+        unknown = sorted(set(args) - set(ARGS))
+        if unknown:
+            result.update(failed=True, msg="component_validate: unsupported option(s) %s" % ", ".join(unknown))
+            return result
+        steps = args.get("steps")
+        if steps is None:
+            steps = [{"component": args.get("component"), "part": args.get("part")}]
+        roles = RoleVariables(self._loader, self._templar, args.get("roles_dir"))
+        auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
+        done, task_path, facts, changed = [], [], {}, False
+        for step in steps:
+            component = step.get("component") if isinstance(step, dict) else None
+            if not component:
+                result.update(failed=True, msg="component_validate: a step is {component, part}, got %r" % (step,))
+                return result
+            if not roles.declares(component, spec_name(component)):
+                if args.get("steps") is None:
+                    result.update(failed=True, component=component,
+                                  msg="%s: its role declares no %s" % (component, spec_name(component)))
+                    return result
+                task_path.append(step)
+                continue
+            part = step.get("part")
+            part = None if part in (None, "") else str(part)
+            try:
+                outcome = validate_component(self, roles, component, part, dict(task_vars, **facts), auth)
+            except StepFailure as err:
+                # A failed task sets no facts: what failed is returned as check_result (never a no_log check's).
+                result.update(failed=True, component=err.component, msg=str(err), components=done, changed=changed)
+                if getattr(err, "check", None):
+                    result["task"] = err.check  # the check that failed, as the phase records a failed task
+                if err.result:
+                    result["check_result"] = err.result
+                return result
+            if outcome is None:
+                if args.get("steps") is None:
+                    result.update(failed=True, component=component,
+                                  msg="%s: %s is none: its role's tasks validate" % (component, spec_name(component)))
+                    return result
+                task_path.append(step)
+                continue
+            facts.update(outcome_facts(outcome))
+            changed = changed or outcome["changed"]
+            done.append(outcome)
+        warnings = [warning for item in done for warning in item.pop("warnings", [])]
+        if warnings:
+            result["warnings"] = warnings
+        result.update(changed=changed, components=done, task_path=task_path, ansible_facts=facts)
+        return result
