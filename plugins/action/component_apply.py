@@ -32,9 +32,6 @@ def spec_name(component):
     return component + "_apply_spec"
 
 
-StepError = StepFailure
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -54,20 +51,17 @@ class ActionModule(ActionBase):
             overrides["platform_component_stage"] = part
         return self._roles(roles_dir).templar_for(component, task_vars, overrides)
 
-    def _sub_action(self, name, args, task_vars, no_log=False):
-        return run_action(self, name, args, task_vars, no_log=no_log)
-
     def _secret(self, component, args, auth, task_vars, phase, state_namespace):
         if not isinstance(args, dict) or not args.get("name") or not args.get("namespace"):
-            raise StepError(component, "%s: %s: a generated Secret needs a name and a namespace" % (component, spec_name(component)))
+            raise StepFailure(component, "%s: %s: a generated Secret needs a name and a namespace" % (component, spec_name(component)))
         call = dict(component=component, phase=phase, state_namespace=state_namespace)
         call.update(args)
         call.update(auth)
-        outcome = self._sub_action("lakehouse.platform.k8s_generated_secret", call, task_vars, no_log=True)
+        outcome = run_action(self, "lakehouse.platform.k8s_generated_secret", call, task_vars, no_log=True)
         where = "%s/%s" % (args["namespace"], args["name"])
         if outcome.get("failed"):
             # The module never puts values in its message; its other keys (the invocation) stay out.
-            raise StepError(component, "%s: generating the Secret %s failed: %s" % (component, where, outcome.get("msg", "?")))
+            raise StepFailure(component, "%s: generating the Secret %s failed: %s" % (component, where, outcome.get("msg", "?")))
         return {"secret": where, "changed": bool(outcome.get("changed"))}
 
     def _step(self, roles_dir, component, part, task_vars, auth, given_spec=None, stage=False):
@@ -81,13 +75,13 @@ class ActionModule(ActionBase):
                     "mode", "driver", "phase", "render_dir", "state_namespace"))
             mode, driver, phase, render_dir, state_namespace = self.__dict__["_settings"]
         except Exception as err:  # pylint: disable=broad-except
-            raise StepError(component, "%s: %s" % (component, err))
+            raise StepFailure(component, "%s: %s" % (component, err))
         if not isinstance(spec, dict) or set(spec) - set(SPEC_KEYS):
-            raise StepError(component, "%s: %s must be a mapping of %s" % (component, spec_name(component), ", ".join(SPEC_KEYS)))
+            raise StepFailure(component, "%s: %s must be a mapping of %s" % (component, spec_name(component), ", ".join(SPEC_KEYS)))
         spec = dict((key, spec.get(key) or []) for key in SPEC_KEYS)
         for key in SPEC_KEYS:
             if not isinstance(spec[key], list):
-                raise StepError(component, "%s: %s.%s must be a list" % (component, spec_name(component), key))
+                raise StepFailure(component, "%s: %s.%s must be a list" % (component, spec_name(component), key))
         together = mode == "render" or driver in ("flux", "argocd")
         if stage and not together and spec["releases"]:
             return None, {}  # the helm CLI installs its releases one by one: its role's tasks do the component
@@ -97,7 +91,7 @@ class ActionModule(ActionBase):
             for release in spec["releases"]:
                 release_objects.extend(chart_release_objects(dict(release, component=component), driver, mode))
         except Exception as err:  # pylint: disable=broad-except
-            raise StepError(component, "%s: %s" % (component, err))
+            raise StepFailure(component, "%s: %s" % (component, err))
         outcome = {"component": component, "part": part or "all", "mode": mode, "changed": False, "secrets": []}
         apply_mode = mode == "apply"
         for args in spec["secrets"] if apply_mode else []:
@@ -108,12 +102,12 @@ class ActionModule(ActionBase):
                     field_manager=FIELD_MANAGER)
         if apply_mode:
             call.update(auth)
-        objects = self._sub_action("lakehouse.platform.component_objects", call, task_vars)
+        objects = run_action(self, "lakehouse.platform.component_objects", call, task_vars)
         if objects.get("failed"):
             message = objects.get("msg") or "failed"
             if not str(message).startswith(component):
                 message = "%s: %s" % (component, message)
-            raise StepError(component, message, objects)
+            raise StepFailure(component, message, objects)
         for args in spec["secrets_after"] if apply_mode else []:
             outcome["secrets"].append(self._secret(component, args, auth, task_vars, phase, state_namespace))
         outcome["objects"] = objects
@@ -174,14 +168,14 @@ class ActionModule(ActionBase):
             try:
                 if given_spec is None and not self.has_spec(roles_dir, component):
                     if not stage:
-                        raise StepError(component, "%s: its role declares no %s; give spec" % (component, spec_name(component)))
+                        raise StepFailure(component, "%s: its role declares no %s; give spec" % (component, spec_name(component)))
                     task_path.append(step)  # its role's tasks/apply.yml does the work
                     continue
                 outcome, new_facts = self._step(roles_dir, component, part, task_vars, auth, given_spec, stage)
                 if outcome is None:
                     task_path.append(step)
                     continue
-            except (StepError, AnsibleError) as err:
+            except (StepFailure, AnsibleError) as err:
                 failed_component = getattr(err, "component", component)
                 result.update(failed=True, changed=changed or bool(facts.get("manifests_changes")),
                               component=failed_component, msg=str(err), components=done,

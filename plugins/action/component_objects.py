@@ -12,6 +12,8 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
+
 RENDER_OPTIONS = ("component", "phase", "render_dir", "objects", "secret_references")
 APPLY_ONLY = ("render_dir", "secret_references", "mode")
 
@@ -32,9 +34,4 @@ class ActionModule(ActionBase):
         else:
             name = "lakehouse.platform.k8s_apply"
             delegated = dict((key, value) for key, value in args.items() if key not in APPLY_ONLY)
-        task = self._task.copy()
-        task.args = delegated
-        action = self._shared_loader_obj.action_loader.get(
-            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
-            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
-        return action.run(tmp=tmp, task_vars=task_vars)
+        return run_action(self, name, delegated, task_vars)

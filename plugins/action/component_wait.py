@@ -33,9 +33,6 @@ def spec_name(component):
     return component + "_wait_spec"
 
 
-WaitError = StepFailure
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -63,17 +60,17 @@ class ActionModule(ActionBase):
         try:
             spec = templar.template(merged[spec_name(component)])
         except Exception as err:  # pylint: disable=broad-except
-            raise WaitError(component, "%s: %s" % (component, err))
+            raise StepFailure(component, "%s: %s" % (component, err))
         if spec is None:
             return None, {}  # this run needs the role's tasks/wait.yml (a step that is not a wait)
         if not isinstance(spec, list):
-            raise WaitError(component, "%s: %s must be a list of waits" % (component, spec_name(component)))
+            raise StepFailure(component, "%s: %s must be a list of waits" % (component, spec_name(component)))
         waited, facts = [], {}
         for index, item in enumerate(spec):
             kinds = [key for key in ("release", "releases", "action") if isinstance(item, dict) and key in item]
             if not isinstance(item, dict) or set(item) - set(ITEM_KEYS) or len(kinds) != 1:
-                raise WaitError(component, "%s: %s[%d] is a release, releases or an action (with args, names), with "
-                                           "optional when, register, name" % (component, spec_name(component), index))
+                raise StepFailure(component, "%s: %s[%d] is a release, releases or an action (with args, names), with "
+                                  "optional when, register, name" % (component, spec_name(component), index))
             if "when" in item and not boolean(item["when"], strict=False):
                 continue
             calls = []
@@ -89,19 +86,19 @@ class ActionModule(ActionBase):
                         if args is not None:
                             calls.append(("lakehouse.platform.k8s_status_wait", args))
             except Exception as err:  # pylint: disable=broad-except
-                raise WaitError(component, "%s: %s[%d]: %s" % (component, spec_name(component), index, err))
+                raise StepFailure(component, "%s: %s[%d]: %s" % (component, spec_name(component), index, err))
             outcomes = []
             for name, args in calls:
                 if name not in WAIT_ACTIONS:
-                    raise WaitError(component, "%s: %s[%d] names %s; a wait is one of %s"
-                                    % (component, spec_name(component), index, name, ", ".join(WAIT_ACTIONS)))
+                    raise StepFailure(component, "%s: %s[%d] names %s; a wait is one of %s"
+                                      % (component, spec_name(component), index, name, ", ".join(WAIT_ACTIONS)))
                 outcome = run_action(self, name, dict(args, **auth), task_vars)
                 what = "%s %s/%s" % (args.get("kind") or name.rsplit(".", 1)[-1], args.get("namespace", ""),
                                      args.get("name", ""))
                 if outcome.get("failed"):
                     message = outcome.get("msg") or "failed"
-                    raise WaitError(component, message if str(message).startswith(component) else "%s: %s: %s"
-                                    % (component, what, message), outcome)
+                    raise StepFailure(component, message if str(message).startswith(component) else "%s: %s: %s"
+                                      % (component, what, message), outcome)
                 outcomes.append(outcome)
                 waited.append({"wait": what, "elapsed": outcome.get("elapsed")})
             if item.get("register"):
@@ -142,11 +139,11 @@ class ActionModule(ActionBase):
                 waited, new_facts = self._component(roles, component, part, task_vars, auth)
                 if waited is None:
                     if args.get("steps") is None:
-                        raise WaitError(component, "%s: %s is none: its role's tasks wait" % (component, spec_name(component)))
+                        raise StepFailure(component, "%s: %s is none: its role's tasks wait" % (component, spec_name(component)))
                     task_path.append(step)
                     unvalidated.append(step)
                     continue
-            except WaitError as err:
+            except StepFailure as err:
                 result.update(failed=True, component=err.component, step="wait", msg=str(err), components=done)
                 for key in ("object", "status", "elapsed"):
                     if key in err.result:

@@ -78,7 +78,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 components:
-  description: Per component, C(component), C(part), the checks that ran (C(ran)), C(changed) and its C(record).
+  description: Per component, C(component), C(part), the checks that ran (C(ran), each C(check) and its C(elapsed) seconds), C(changed) and its C(record).
   returned: always
   type: list
   elements: dict

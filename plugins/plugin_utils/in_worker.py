@@ -48,6 +48,12 @@ display = Display()
 PROFILE = "legacy"  # this collection's modules declare no other serialization profile
 COLLECTION = "lakehouse.platform"
 MODULE_PACKAGE = "ansible_collections.lakehouse.platform.plugins.modules"
+# Modules of kubernetes.core that an action of this collection runs for a check (plugin_utils/sub_action): the
+# same in-worker run, whose action plugin only handles a kubeconfig on a remote host and src/template files,
+# neither of which applies to a local connection with a definition given inline.
+FOREIGN_MODULES = {"kubernetes.core.k8s": "ansible_collections.kubernetes.core.plugins.modules",
+                   "kubernetes.core.k8s_exec": "ansible_collections.kubernetes.core.plugins.modules",
+                   "kubernetes.core.k8s_info": "ansible_collections.kubernetes.core.plugins.modules"}
 # The modules that talk to Kubernetes (the warm_workers callback preloads their client).
 KUBERNETES_MODULES = frozenset((
     "ceph_s3_user", "datahub_lineage_check", "doris_cluster", "kfp_pipeline_check", "k8s_apply", "k8s_generated_secret",
@@ -101,7 +107,8 @@ def execute_module(action, module_name, module_args, task_vars, wrap_async=False
     """
     short = module_name.rsplit(".", 1)[-1]
     reason = why_not_in_worker(action, task_vars)
-    if reason is not None or module_name != "%s.%s" % (COLLECTION, short):
+    package = FOREIGN_MODULES.get(module_name, MODULE_PACKAGE if module_name == "%s.%s" % (COLLECTION, short) else None)
+    if reason is not None or package is None:
         display.vvv("%s runs as a separate process: %s" % (module_name, reason or "not a module of %s" % COLLECTION))
         return action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars,
                                       wrap_async=wrap_async)
@@ -112,7 +119,7 @@ def execute_module(action, module_name, module_args, task_vars, wrap_async=False
     action._compute_environment_string(environment)
     os.environ.update(dict((str(key), str(value)) for key, value in environment.items()))
     display.vvv("%s runs in the worker process (pid %d)" % (module_name, os.getpid()))
-    stdout, failure = _run_main(short, module_args)
+    stdout, failure = _run_main(short, module_args, package)
     if failure is not None:
         return failure
     data = action._parse_returned_data(dict(rc=0, stdout=stdout, stderr=""), PROFILE)
@@ -120,7 +127,7 @@ def execute_module(action, module_name, module_args, task_vars, wrap_async=False
     return data
 
 
-def _run_main(short, module_args):
+def _run_main(short, module_args, package=MODULE_PACKAGE):
     """(stdout of the module, None) or (None, failure result) when main() raised."""
     from ansible.module_utils import basic
 
@@ -131,7 +138,7 @@ def _run_main(short, module_args):
     try:
         with contextlib.redirect_stdout(captured):
             try:
-                module = importlib.import_module("%s.%s" % (MODULE_PACKAGE, short))
+                module = importlib.import_module("%s.%s" % (package, short))
                 module.main()
             except SystemExit:
                 pass  # exit_json / fail_json printed the result and exited

@@ -122,8 +122,10 @@ class _Step(object):
                     if check.get("register"):
                         self._set(check["register"], dict(SKIPPED))
                     continue
-                self.ran.append(name)
+                started = time.time()
+                self.ran.append({"check": name})
                 getattr(self, "_" + kinds[0])(check, name, defaults)
+                self.ran[-1]["elapsed"] = round(time.time() - started, 3)
             except StepFailure as err:
                 err.check = name
                 failure = failure or err
