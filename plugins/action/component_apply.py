@@ -20,7 +20,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.filter.chart_release import chart_release_objects
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
-    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
+    STEP_OPTIONS, RoleVariables, StepFailure, step_arguments, step_part)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
 SPEC_KEYS = ("secrets", "objects_before", "releases", "objects_after", "secret_references", "secrets_after", "notes")
@@ -138,33 +138,21 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = dict(task_vars or {})
         args = self._task.args
-        unknown = sorted(set(args) - set(ARGS))
-        if unknown:
-            result.update(failed=True, msg="component_apply: unsupported option(s) %s" % ", ".join(unknown))
+        steps, auth, error = step_arguments("component_apply", args, ARGS)
+        if error:
+            result.update(failed=True, msg=error)
             return result
-        roles_dir = args.get("roles_dir")
-        steps = args.get("steps")
-        if steps is None:
-            if not args.get("component"):
-                result.update(failed=True, msg="component_apply: give steps or component")
-                return result
-            steps = [{"component": args["component"], "part": args.get("part")}]
-        elif args.get("spec") is not None:
+        if args.get("steps") is not None and args.get("spec") is not None:
             result.update(failed=True, msg="component_apply: spec goes with component, not with steps")
             return result
+        roles_dir = args.get("roles_dir")
         given_spec = args.get("spec")
         stage = args.get("steps") is not None
-        auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
         facts = {}
         done, task_path, one_by_one, notes = [], [], [], []
         changed = False
         for step in steps:
-            component = step.get("component") if isinstance(step, dict) else None
-            if not component:
-                result.update(failed=True, msg="component_apply: a step is {component, part}, got %r" % (step,))
-                return result
-            part = step.get("part")
-            part = None if part in (None, "") else str(part)
+            component, part = step["component"], step_part(step)
             try:
                 if given_spec is None and not self.has_spec(roles_dir, component):
                     if not stage:

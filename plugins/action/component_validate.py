@@ -13,8 +13,9 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
-    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
-from ansible_collections.lakehouse.platform.plugins.plugin_utils.validate_spec import outcome_facts, spec_name, validate_component
+    STEP_OPTIONS, RoleVariables, StepFailure, step_arguments, step_part)
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.validate_spec import (
+    outcome_facts, spec_name, validate_component)
 
 ARGS = STEP_OPTIONS
 
@@ -28,21 +29,14 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = dict(task_vars or {})
         args = self._task.args
-        unknown = sorted(set(args) - set(ARGS))
-        if unknown:
-            result.update(failed=True, msg="component_validate: unsupported option(s) %s" % ", ".join(unknown))
+        steps, auth, error = step_arguments("component_validate", args, ARGS)
+        if error:
+            result.update(failed=True, msg=error)
             return result
-        steps = args.get("steps")
-        if steps is None:
-            steps = [{"component": args.get("component"), "part": args.get("part")}]
         roles = RoleVariables(self._loader, self._templar, args.get("roles_dir"))
-        auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
         done, task_path, facts, changed = [], [], {}, False
         for step in steps:
-            component = step.get("component") if isinstance(step, dict) else None
-            if not component:
-                result.update(failed=True, msg="component_validate: a step is {component, part}, got %r" % (step,))
-                return result
+            component = step["component"]
             if not roles.declares(component, spec_name(component)):
                 if args.get("steps") is None:
                     result.update(failed=True, component=component,
@@ -50,8 +44,7 @@ class ActionModule(ActionBase):
                     return result
                 task_path.append(step)
                 continue
-            part = step.get("part")
-            part = None if part in (None, "") else str(part)
+            part = step_part(step)
             try:
                 outcome = validate_component(self, roles, component, part, dict(task_vars, **facts), auth)
             except StepFailure as err:

@@ -17,7 +17,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
-    AUTH_OPTIONS, STEP_OPTIONS, RoleVariables, StepFailure)
+    STEP_OPTIONS, RoleVariables, StepFailure, step_arguments, step_part)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 from ansible_collections.lakehouse.platform.plugins.plugin_utils import validate_spec
 
@@ -109,22 +109,15 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = dict(task_vars or {})
         args = self._task.args
-        unknown = sorted(set(args) - set(ARGS))
-        if unknown:
-            result.update(failed=True, msg="component_wait: unsupported option(s) %s" % ", ".join(unknown))
+        steps, auth, error = step_arguments("component_wait", args, ARGS)
+        if error:
+            result.update(failed=True, msg=error)
             return result
-        steps = args.get("steps")
-        if steps is None:
-            steps = [{"component": args.get("component"), "part": args.get("part")}]
         roles = RoleVariables(self._loader, self._templar, args.get("roles_dir"))
-        auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
         validate = boolean(args.get("validate", False), strict=False)
         done, task_path, facts, unvalidated, validated, warnings = [], [], {}, [], [], []
         for step in steps:
-            component = step.get("component") if isinstance(step, dict) else None
-            if not component:
-                result.update(failed=True, msg="component_wait: a step is {component, part}, got %r" % (step,))
-                return result
+            component = step["component"]
             if not roles.declares(component, spec_name(component)):
                 if args.get("steps") is None:
                     result.update(failed=True, component=component,
@@ -133,8 +126,7 @@ class ActionModule(ActionBase):
                 task_path.append(step)
                 unvalidated.append(step)
                 continue
-            part = step.get("part")
-            part = None if part in (None, "") else str(part)
+            part = step_part(step)
             try:
                 waited, new_facts = self._component(roles, component, part, task_vars, auth)
                 if waited is None:

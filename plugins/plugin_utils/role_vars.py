@@ -99,3 +99,28 @@ def kube_action_group():
     import yaml
     with open(os.path.join(COLLECTION_ROOT, "meta", "runtime.yml")) as handle:
         return list((yaml.safe_load(handle).get("action_groups") or {}).get("k8s") or [])
+
+
+def step_arguments(name, args, allowed):
+    """(steps, auth, error) of the arguments of the action ``name`` that runs component steps: the steps given, or
+    the one ``component`` (and ``part``); the Kubernetes connection options given; a message naming what is wrong
+    (an unknown option, a step that is no {component, part}), else None."""
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        return None, None, "%s: unsupported option(s) %s" % (name, ", ".join(unknown))
+    steps = args.get("steps")
+    if steps is None:
+        if not args.get("component"):
+            return None, None, "%s: give steps or component" % name
+        steps = [{"component": args["component"], "part": args.get("part")}]
+    for step in steps:
+        if not isinstance(step, dict) or not step.get("component"):
+            return None, None, "%s: a step is {component, part}, got %r" % (name, step)
+    auth = dict((key, args[key]) for key in AUTH_OPTIONS if args.get(key) is not None)
+    return steps, auth, None
+
+
+def step_part(step):
+    """The part of a step as the roles' platform_component_stage has it, None for the whole component."""
+    part = step.get("part")
+    return None if part in (None, "") else str(part)

@@ -51,3 +51,14 @@ def test_the_phase3_roles_declare_their_apply_wait_and_validate_steps_as_data():
         with open(os.path.join(ROLES, component, "tasks", "apply.yml")) as handle:
             (task,) = yaml.safe_load(handle)
         assert task["vars"] == {"chart_release_component": component}
+
+
+def test_step_arguments_name_what_is_wrong():
+    assert role_vars.step_arguments("demo", {"bogus": 1}, ("steps",))[2] == "demo: unsupported option(s) bogus"
+    assert role_vars.step_arguments("demo", {}, ("steps", "component"))[2] == "demo: give steps or component"
+    assert role_vars.step_arguments("demo", {"steps": [{"part": "1"}]}, ("steps",))[2] == (
+        "demo: a step is {component, part}, got {'part': '1'}")
+    steps, auth, error = role_vars.step_arguments("demo", {"component": "ray", "part": "2", "kubeconfig": "/k",
+                                                           "context": None}, role_vars.STEP_OPTIONS)
+    assert (steps, auth, error) == ([{"component": "ray", "part": "2"}], {"kubeconfig": "/k"}, None)
+    assert [role_vars.step_part(step) for step in ({"part": ""}, {"part": 2}, {})] == [None, "2", None]
