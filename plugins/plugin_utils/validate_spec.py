@@ -126,12 +126,12 @@ class _Step(object):
                 self.ran.append({"check": name})
                 getattr(self, "_" + kinds[0])(check, name, defaults)
                 self.ran[-1]["elapsed"] = round(time.time() - started, 3)
-            except StepFailure as err:
-                err.check = name
-                failure = failure or err
             except Exception as err:  # pylint: disable=broad-except
-                failure = failure or StepFailure(self.component, "%s: %s (%s): %s" % (self.component, name, where, err))
-                failure.check = name
+                if not isinstance(err, StepFailure):
+                    err = StepFailure(self.component, "%s: %s (%s): %s" % (self.component, name, where, err))
+                if failure is None:  # the first failure is the one raised; a clean-up's own failure is not
+                    err.check = name
+                    failure = err
         if failure is not None:
             raise failure
 
@@ -155,7 +155,8 @@ class _Step(object):
             except _Timeout:
                 outcome = {"failed": True, "msg": "%s did not answer within %d s" % (name, timeout)}
             outcome = dict(outcome, attempts=attempts)
-            self.warnings.extend(outcome.get("warnings") or [])
+            if not no_log:
+                self.warnings.extend(outcome.get("warnings") or [])
             if check.get("register"):
                 self._set(check["register"], outcome, no_log)
             if "until" not in check or self.true(check["until"]):

@@ -95,7 +95,7 @@ def test_after_a_failure_only_always_checks_run_and_the_first_failure_is_raised(
             {"name": "clean", "action": "kubernetes.core.k8s", "args": {"state": "absent", "name": "{{ started.result.metadata.name }}"},
              "always": True},
         ]), {})
-    assert str(err.value) == "demo: e1 ended Failed"
+    assert str(err.value) == "demo: e1 ended Failed" and err.value.check == "wait"
     assert [call[1].get("state") for call in calls.calls] == ["present", None, "absent"]
     assert calls.calls[2][1]["name"] == "e1"
     assert step.changed is False  # a probe's change does not count
