@@ -17,8 +17,9 @@ description:
   - Once the first task of such a module has run, this callback imports the Kubernetes client and the
     collection's Kubernetes module_utils in the controller process, so every later worker starts with them
     loaded instead of importing them again (about half a second a task on a small controller).
+  - The controller-side actions of a phase (preflight, the step actions) count once they ran in apply mode.
   - It prints nothing and changes no result. A run in which no such task runs (render mode, where they are
-    skipped) imports nothing.
+    skipped or render) imports nothing.
   - Enabled by the collection's C(ansible.cfg); without it the modules work the same, only slower.
 author:
   - lakehouse.platform contributors (@lakehouse-platform)
@@ -31,6 +32,23 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.lakehouse.platform.plugins.plugin_utils import in_worker
 
 PREFIX = "lakehouse.platform."
+# Actions that run on the controller and talk to Kubernetes only in apply mode (through the modules they run):
+# preflight measures and locks, the step actions apply, wait and validate; the plan comes first and says the mode.
+# Their files do not import the Kubernetes client, so a render run never does.
+STEP_ACTIONS = frozenset(("phase_plan", "phase_preflight", "component_apply", "component_wait", "component_validate",
+                          "component_objects"))
+
+
+def _apply_mode(result):
+    """Whether a step action's result shows it talks to Kubernetes: a plan or preflight's run in apply mode, an
+    apply step in apply mode, a wait (waits run in apply mode only), a validation that ran checks."""
+    answer = getattr(result, "_result", None) or {}
+    facts = answer.get("ansible_facts") or {}
+    runs = [facts.get("platform_plan") or {}, facts.get("preflight_run") or {}]
+    components = [item for item in answer.get("components") or [] if isinstance(item, dict)]
+    return (any(run.get("mode") == "apply" for run in runs if isinstance(run, dict))
+            or any(item.get("mode") == "apply" for item in components)
+            or any("waited" in item or item.get("ran") for item in components))
 
 
 class CallbackModule(CallbackBase):
@@ -50,7 +68,10 @@ class CallbackModule(CallbackBase):
             return
         task = getattr(result, "_task", None)
         action = getattr(task, "resolved_action", None) or getattr(task, "action", None) or ""
-        if action.startswith(PREFIX) and action[len(PREFIX):] in in_worker.KUBERNETES_MODULES:
+        if not action.startswith(PREFIX):
+            return
+        short = action[len(PREFIX):]
+        if short in in_worker.KUBERNETES_MODULES or (short in STEP_ACTIONS and _apply_mode(result)):
             self._warm = True
             in_worker.preload()
 

@@ -8,16 +8,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+STEP_SPEC = dict(
+    steps=dict(type="list", elements="dict"),
+    component=dict(type="str"),
+    part=dict(type="str"),
+    roles_dir=dict(type="path"),
+)
 
 
 def component_steps_argument_spec(**extra):
+    # Imported here: the actions that read STEP_SPEC in the controller must not import the Kubernetes client
+    # (module_utils/kube imports it), which a render run never needs.
+    from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+
     spec = kube_argument_spec()
-    spec.update(
-        steps=dict(type="list", elements="dict"),
-        component=dict(type="str"),
-        part=dict(type="str"),
-        roles_dir=dict(type="path"),
-    )
+    spec.update(STEP_SPEC)
     spec.update(extra)
     return spec

@@ -14,16 +14,20 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.lakehouse.platform.plugins.module_utils.component_steps import component_steps_argument_spec
-from ansible_collections.lakehouse.platform.plugins.module_utils.kube import kube_argument_spec
+from ansible_collections.lakehouse.platform.plugins.module_utils.component_steps import STEP_SPEC
+
+try:  # kubernetes.core's auth options (module_utils/kube's kube_argument_spec), without importing the client
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:  # pragma: no cover - the modules report the missing collection
+    AUTH_ARG_SPEC = {}
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # The Kubernetes connection options (module_defaults of the lakehouse.platform.k8s group), passed on as given, and
 # the options of the actions that run a component step declared as data.
-AUTH_OPTIONS = tuple(sorted(kube_argument_spec()))
-STEP_OPTIONS = tuple(sorted(component_steps_argument_spec()))
+AUTH_OPTIONS = tuple(sorted(AUTH_ARG_SPEC))
+STEP_OPTIONS = tuple(sorted(set(AUTH_OPTIONS) | set(STEP_SPEC)))
 
 
 class StepFailure(Exception):
