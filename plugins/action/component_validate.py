@@ -15,7 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import (
     STEP_OPTIONS, RoleVariables, StepFailure, step_arguments, step_part)
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.validate_spec import (
-    outcome_facts, spec_name, validate_component)
+    failure_result, outcome_facts, spec_name, validate_component)
 
 ARGS = STEP_OPTIONS
 
@@ -48,12 +48,7 @@ class ActionModule(ActionBase):
             try:
                 outcome = validate_component(self, roles, component, part, dict(task_vars, **facts), auth)
             except StepFailure as err:
-                # A failed task sets no facts: what failed is returned as check_result (never a no_log check's).
-                result.update(failed=True, component=err.component, msg=str(err), components=done, changed=changed)
-                if getattr(err, "check", None):
-                    result["task"] = err.check  # the check that failed, as the phase records a failed task
-                if err.result:
-                    result["check_result"] = err.result
+                result.update(failure_result(err), components=done, changed=changed)
                 return result
             if outcome is None:
                 if args.get("steps") is None:

@@ -154,13 +154,8 @@ class ActionModule(ActionBase):
             try:
                 outcome = validate_spec.validate_component(self, roles, component, part, task_vars, auth)
             except StepFailure as err:
-                # A failed task sets no facts: what failed is returned as check_result (never a no_log check's).
-                result.update(failed=True, component=err.component, step="validate", msg=str(err), components=done,
+                result.update(validate_spec.failure_result(err), step="validate", components=done,
                               validations=validated, changed=any(item["changed"] for item in validated))
-                if getattr(err, "check", None):
-                    result["task"] = err.check  # the check that failed, as the phase records a failed task
-                if err.result:
-                    result["check_result"] = err.result
                 return result
             if outcome is None:
                 unvalidated.append(step)

@@ -35,8 +35,7 @@ PREFIX = "lakehouse.platform."
 # Actions that run on the controller and talk to Kubernetes only in apply mode (through the modules they run):
 # preflight measures and locks, the step actions apply, wait and validate; the plan comes first and says the mode.
 # Their files do not import the Kubernetes client, so a render run never does.
-STEP_ACTIONS = frozenset(("phase_plan", "phase_preflight", "component_apply", "component_wait", "component_validate",
-                          "component_objects"))
+STEP_ACTIONS = frozenset(("phase_plan", "phase_preflight", "component_apply", "component_wait", "component_validate"))
 
 
 def _apply_mode(result):

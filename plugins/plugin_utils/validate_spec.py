@@ -27,6 +27,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.lakehouse.platform.plugins.filter.workloads import workloads_not_ready
+from ansible_collections.lakehouse.platform.plugins.plugin_utils.in_worker import FOREIGN_MODULES
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.role_vars import StepFailure, kube_action_group
 from ansible_collections.lakehouse.platform.plugins.plugin_utils.sub_action import run_action
 
@@ -38,8 +39,7 @@ CHECK_KEYS = ("name", "when", "action", "args", "register", "retries", "delay", 
 KINDS = ("action", "assert", "workloads", "record")
 WORKLOAD_KINDS = ["StatefulSet", "Deployment"]
 # The modules a check gets the task's Kubernetes connection options for (those of the module_defaults groups).
-KUBE_MODULES = frozenset(["lakehouse.platform." + name for name in kube_action_group()]
-                         + ["kubernetes.core." + name for name in ("k8s", "k8s_exec", "k8s_info", "k8s_log")])
+KUBE_MODULES = frozenset(["lakehouse.platform." + name for name in kube_action_group()] + list(FOREIGN_MODULES))
 SKIPPED = {"skipped": True, "changed": False, "skip_reason": "Conditional result was False"}
 
 
@@ -230,6 +230,18 @@ def outcome_facts(outcome):
     if outcome.get("record"):
         facts[outcome["component"] + "_validation"] = outcome["record"]
     return facts
+
+
+def failure_result(err):
+    """The keys of the result of an action whose validation failed (a StepFailure): the component, the message,
+    the check that failed (as the phase records a failed task) and, as a failed task sets no facts, the result of
+    the module call that failed as check_result (never a no_log check's: the failure carries none)."""
+    fields = {"failed": True, "component": err.component, "msg": str(err)}
+    if getattr(err, "check", None):
+        fields["task"] = err.check
+    if err.result:
+        fields["check_result"] = err.result
+    return fields
 
 
 def validate_component(action, roles, component, part, task_vars, auth):
